@@ -1,0 +1,19 @@
+import { z } from 'zod';
+import { Id, Timestamp } from './common.js';
+
+/** A download origin: an HTTP server (nginx) near the hosts, with an origin-role agent beside it. */
+export const OriginInput = z.object({
+  id: Id,
+  /** Public base URL packages are served under, e.g. `https://mirror-eu1.example.net/gsm`. */
+  baseUrl: z.url({ protocol: /^https?$/ }),
+  /** The origin-role host whose agent stages packages into the web root. */
+  hostId: Id,
+  region: z.string().max(64).optional(),
+});
+export type OriginInput = z.input<typeof OriginInput>;
+
+export const Origin = OriginInput.extend({
+  createdAt: Timestamp,
+  updatedAt: Timestamp,
+});
+export type Origin = z.infer<typeof Origin>;

@@ -1,0 +1,49 @@
+import { z } from 'zod';
+import { Id, Sha256, Timestamp, Version } from './common.js';
+
+export const PackageState = z.enum(['uploading', 'verifying', 'verified', 'staging', 'staged', 'rejected']);
+export type PackageState = z.infer<typeof PackageState>;
+
+/** Forward-only: a stale writer can never move a package back. `rejected` is final. */
+export const PACKAGE_TRANSITIONS: Readonly<Record<PackageState, readonly PackageState[]>> = {
+  uploading: ['verifying', 'rejected'],
+  verifying: ['verified', 'rejected'],
+  verified: ['staging', 'rejected'],
+  staging: ['staged', 'verified', 'rejected'],
+  staged: ['staging'],
+  rejected: [],
+};
+
+export const FileName = z
+  .string()
+  .min(1)
+  .max(255)
+  .regex(
+    /^[A-Za-z0-9][A-Za-z0-9._+-]*$/,
+    'a file name has no path separators and starts with a letter or digit',
+  );
+
+export const PackageOrigin = z.object({
+  id: Id,
+  url: z.string(),
+  verified: z.boolean(),
+  error: z.string().optional(),
+});
+
+export const Package = z.object({
+  id: z.string().min(1).max(128),
+  game: Id,
+  version: Version,
+  fileName: FileName,
+  size: z.number().int().min(0),
+  sha256: Sha256.optional(),
+  s3Key: z.string().min(1),
+  state: PackageState,
+  reason: z.string().optional(),
+  origins: z.array(PackageOrigin),
+  createdAt: Timestamp,
+  updatedAt: Timestamp,
+});
+export type Package = z.infer<typeof Package>;
+
+export const packageId = (game: string, version: string): string => `${game}@${version}`;
