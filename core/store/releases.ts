@@ -1,0 +1,147 @@
+import { randomBytes } from 'node:crypto';
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { z } from 'zod';
+import { NotFoundError, StateConflictError } from '../errors.js';
+import {
+  Id,
+  nowIso,
+  Release,
+  type ReleaseState,
+  Target,
+  TERMINAL_RELEASE_STATES,
+  Version,
+} from '../model/index.js';
+import {
+  CONDITION,
+  getItem,
+  isConditionFailure,
+  mapPage,
+  PK_NAME,
+  putNew,
+  queryPage,
+  type StoreContext,
+  toRecord,
+  validate,
+} from './dynamo.js';
+import { byTypeKeys, ENTITY, itemKey } from './keys.js';
+import { TABLE } from './table.js';
+import { setFields, stateIn } from './transition.js';
+import type { ReleaseStore } from './types.js';
+
+const BY_TYPE = TABLE.indexes[0];
+
+const NewRelease = z.object({
+  id: z
+    .string()
+    .min(1)
+    .max(80)
+    .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/)
+    .optional(),
+  game: Id,
+  version: Version,
+  packageId: z.string().min(1),
+  target: Target,
+  strategy: z.record(z.string(), z.unknown()),
+  createdBy: z.string().optional(),
+});
+
+const CROCKFORD = '0123456789abcdefghjkmnpqrstvwxyz';
+
+/** `rel-20250101120000-k3v9x2mq`: sorts by creation time, unique by 40 random bits. */
+export const newReleaseId = (now = new Date()): string => {
+  const stamp = now.toISOString().replace(/[-:T]/g, '').slice(0, 14);
+  const random = [...randomBytes(8)].map((byte) => CROCKFORD[byte % 32]).join('');
+  return `rel-${stamp}-${random}`;
+};
+
+export const createReleaseStore = (ctx: StoreContext): ReleaseStore => {
+  const find = async (id: string): Promise<Release | undefined> => {
+    const item = await getItem(ctx, itemKey(ENTITY.release, id));
+    return item ? toRecord(Release, item, 'release') : undefined;
+  };
+
+  return {
+    async create(input) {
+      const fields = validate(NewRelease, input, 'release');
+      const now = new Date();
+      const createdAt = now.toISOString();
+      const release: Release = {
+        ...fields,
+        id: fields.id ?? newReleaseId(now),
+        state: 'pending',
+        counters: {},
+        createdAt,
+        updatedAt: createdAt,
+      };
+      await putNew(
+        ctx,
+        {
+          ...release,
+          ...itemKey(ENTITY.release, release.id),
+          ...byTypeKeys(ENTITY.release, `${createdAt}#${release.id}`),
+        },
+        `release '${release.id}' already exists`,
+      );
+      return release;
+    },
+    async get(id) {
+      const release = await find(id);
+      if (!release) throw new NotFoundError('release', id);
+      return release;
+    },
+    async list(page) {
+      const result = await queryPage(
+        ctx,
+        { index: BY_TYPE, partition: ENTITY.release, newestFirst: true },
+        page,
+      );
+      return mapPage(result, (item) => toRecord(Release, item, 'release'));
+    },
+    async transition(id, to: ReleaseState, fields = {}, from) {
+      const notTerminal = stateIn(TERMINAL_RELEASE_STATES, 'end');
+      const fromStates = from ? stateIn(from, 'from') : undefined;
+      const conditions = [CONDITION.exists, `NOT (${notTerminal.expression})`, fromStates?.expression];
+      const set = setFields({
+        reason: fields.reason,
+        executionArn: fields.executionArn,
+        counters: fields.counters,
+      });
+      try {
+        const out = await ctx.documents.send(
+          new UpdateCommand({
+            TableName: ctx.table,
+            Key: itemKey(ENTITY.release, id),
+            UpdateExpression: `SET ${['#state = :to', '#updatedAt = :now', ...set.sets].join(', ')}`,
+            ConditionExpression: conditions.filter(Boolean).join(' AND '),
+            ExpressionAttributeNames: {
+              ...PK_NAME,
+              '#state': 'state',
+              '#updatedAt': 'updatedAt',
+              ...set.names,
+            },
+            ExpressionAttributeValues: {
+              ':to': to,
+              ':now': nowIso(),
+              ...notTerminal.values,
+              ...fromStates?.values,
+              ...set.values,
+            },
+            ReturnValues: 'ALL_NEW',
+          }),
+        );
+        return toRecord(Release, out.Attributes ?? {}, 'release');
+      } catch (error) {
+        if (!isConditionFailure(error)) throw error;
+        const current = await find(id);
+        if (!current) throw new NotFoundError('release', id, { cause: error });
+        // Repeating a move that already happened (a retried finalize) is not a conflict.
+        if (current.state === to) return current;
+        throw new StateConflictError<Release>(
+          `release '${id}' cannot move from ${current.state} to ${to}`,
+          current,
+          { cause: error },
+        );
+      }
+    },
+  };
+};
