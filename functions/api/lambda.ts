@@ -1,0 +1,14 @@
+import { handle } from 'hono/aws-lambda';
+import { createAwsClients } from '../../core/aws.js';
+import { serviceConfigFromEnv } from '../../core/config.js';
+import { createLogger } from '../../core/log.js';
+import { createStore } from '../../core/store/index.js';
+import { createApp } from './app.js';
+
+// Built once per Lambda container, reused by every invocation it serves.
+const config = serviceConfigFromEnv();
+const clients = createAwsClients(config.aws);
+const logger = createLogger('gsm-api', { level: config.logLevel });
+const app = createApp({ store: createStore({ documents: clients.documents, table: config.table }), logger });
+
+export const handler = handle(app);

@@ -1,0 +1,95 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import {
+  HostInput,
+  HostPatch,
+  HostRole,
+  PublicHost,
+  TagKey,
+  TagValue,
+  toPublicHost,
+} from '../../../core/model/index.js';
+import type { Store } from '../../../core/store/types.js';
+import { requireRole } from '../middleware/auth.js';
+import { router } from '../router.js';
+import { IdParam, jsonBody, ok, PageQuery, pageOf, problems } from '../schemas.js';
+
+/** `?tag=region=eu&tag=group=demo`: every tag must match. */
+const TagSelector = z
+  .string()
+  .regex(/^[^=]+=[^=]*$/, 'a tag selector is key=value')
+  .transform((s) => s.split('=') as [string, string])
+  .pipe(z.tuple([TagKey, TagValue]));
+
+const ListQuery = PageQuery.extend({
+  tag: z.union([TagSelector, z.array(TagSelector)]).optional(),
+  role: HostRole.optional(),
+});
+
+const listHosts = createRoute({
+  method: 'get',
+  path: '/',
+  summary: 'List hosts, sorted by id; filter by tag and role',
+  request: { query: ListQuery },
+  responses: { 200: ok(pageOf(PublicHost)), ...problems(400, 401) },
+});
+
+const createHost = createRoute({
+  method: 'post',
+  path: '/',
+  summary: 'Register a host',
+  middleware: [requireRole('operator')] as const,
+  request: jsonBody(HostInput),
+  responses: { 201: ok(PublicHost, 'created'), ...problems(400, 401, 403, 409, 413) },
+});
+
+const getHost = createRoute({
+  method: 'get',
+  path: '/{id}',
+  summary: 'One host',
+  request: { params: IdParam },
+  responses: { 200: ok(PublicHost), ...problems(401, 404) },
+});
+
+const patchHost = createRoute({
+  method: 'patch',
+  path: '/{id}',
+  summary: 'Change a host: address, port, role, tags (replaced whole), protocol, legacyKey, instances',
+  middleware: [requireRole('operator')] as const,
+  request: { params: IdParam, ...jsonBody(HostPatch) },
+  responses: { 200: ok(PublicHost), ...problems(400, 401, 403, 404, 409, 413) },
+});
+
+const deleteHost = createRoute({
+  method: 'delete',
+  path: '/{id}',
+  summary: 'Forget a host',
+  middleware: [requireRole('operator')] as const,
+  request: { params: IdParam },
+  responses: { 204: { description: 'deleted' }, ...problems(401, 403, 404) },
+});
+
+export const hostRoutes = (store: Store) =>
+  router()
+    .openapi(listHosts, async (c) => {
+      const { tag, role, limit, cursor } = c.req.valid('query');
+      const selectors = tag === undefined ? [] : Array.isArray(tag[0]) ? (tag as [string, string][]) : [tag];
+      const tags = selectors.length > 0 ? Object.fromEntries(selectors as [string, string][]) : undefined;
+      const page = await store.hosts.list({ tags, role, limit, cursor });
+      return c.json({ items: page.items.map(toPublicHost), next: page.next }, 200);
+    })
+    .openapi(createHost, async (c) => {
+      const host = await store.hosts.create(c.req.valid('json'));
+      c.get('logger').info({ hostId: host.id }, 'host registered');
+      return c.json(toPublicHost(host), 201);
+    })
+    .openapi(getHost, async (c) => c.json(toPublicHost(await store.hosts.get(c.req.valid('param').id)), 200))
+    .openapi(patchHost, async (c) => {
+      const host = await store.hosts.update(c.req.valid('param').id, c.req.valid('json'));
+      return c.json(toPublicHost(host), 200);
+    })
+    .openapi(deleteHost, async (c) => {
+      const { id } = c.req.valid('param');
+      await store.hosts.remove(id);
+      c.get('logger').info({ hostId: id }, 'host removed');
+      return c.body(null, 204);
+    });
