@@ -26,11 +26,21 @@ interface DynaliteOptions {
 }
 type Dynalite = (options: DynaliteOptions) => Server;
 
+export interface DynaliteStartOptions {
+  /** Loopback port; 0 (the default) picks a free one. */
+  readonly port?: number;
+  /** LevelDB directory; in memory when absent. */
+  readonly dataDir?: string;
+}
+
 /**
  * dynalite 4 in this process: tables are ACTIVE at once (no artificial delays), in memory,
  * or in LevelDB under `dataDir` so state survives a restart.
  */
-export const startDynalite = async ({ dataDir }: { dataDir?: string } = {}): Promise<LocalDynamoDb> => {
+export const startDynalite = async ({
+  port = 0,
+  dataDir,
+}: DynaliteStartOptions = {}): Promise<LocalDynamoDb> => {
   const dynalite = require('dynalite') as Dynalite;
   if (dataDir) mkdirSync(dataDir, { recursive: true });
   const server = dynalite({
@@ -41,7 +51,7 @@ export const startDynalite = async ({ dataDir }: { dataDir?: string } = {}): Pro
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
+    server.listen(port, '127.0.0.1', () => {
       server.off('error', reject);
       resolve();
     });
