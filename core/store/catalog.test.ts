@@ -1,0 +1,174 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DYNAMODB_BACKENDS, startTestDynamoDb, type TestDynamoDb } from '../../test/helpers/dynamodb.js';
+import { ConflictError, NotFoundError, StateConflictError, ValidationError } from '../errors.js';
+import type { NewPackage, NewRelease } from './types.js';
+
+const basePackage: NewPackage = {
+  game: 'cod4x',
+  version: '1.1.0',
+  fileName: 'cod4x-1.1.0.tar.bz2',
+  size: 1024,
+  s3Key: 'packages/cod4x/1.1.0/cod4x-1.1.0.tar.bz2',
+};
+
+const baseRelease: NewRelease = {
+  game: 'cod4x',
+  version: '1.1.0',
+  packageId: 'cod4x@1.1.0',
+  target: { tags: { region: 'eu' } },
+  strategy: { waves: [1, 10] },
+};
+
+describe.each(DYNAMODB_BACKENDS)('games, origins, packages and releases on %s', (backend) => {
+  let db: TestDynamoDb;
+  beforeAll(async () => {
+    db = await startTestDynamoDb(backend, 'catalog');
+  });
+  afterAll(async () => {
+    await db?.close();
+  });
+
+  describe('games', () => {
+    it('creates, lists, refuses duplicates and removes', async () => {
+      const game = await db.store.games.create({
+        name: 'cod4x',
+        queryProtocol: 'quake3',
+        defaultPort: 28960,
+      });
+      await db.store.games.create({ name: 'ut99', queryProtocol: 'gamespy1', defaultPort: 7777 });
+
+      expect(game).toMatchObject({
+        maxPlayers: 32,
+        stop: { kind: 'signal', signal: 'SIGTERM' },
+        stopGraceSec: 30,
+      });
+      expect(await db.store.games.get('cod4x')).toEqual(game);
+      expect((await db.store.games.list()).items.map((g) => g.name)).toEqual(['cod4x', 'ut99']);
+      await expect(
+        db.store.games.create({ name: 'cod4x', queryProtocol: 'quake3', defaultPort: 1 }),
+      ).rejects.toBeInstanceOf(ConflictError);
+      await db.store.games.remove('ut99');
+      await expect(db.store.games.get('ut99')).rejects.toBeInstanceOf(NotFoundError);
+    });
+  });
+
+  describe('origins', () => {
+    it('creates, gets, lists and removes', async () => {
+      const origin = await db.store.origins.create({
+        id: 'mirror-eu1',
+        baseUrl: 'https://mirror-eu1.example.net/gsm',
+        hostId: 'origin-eu1',
+      });
+      expect(await db.store.origins.get('mirror-eu1')).toEqual(origin);
+      expect((await db.store.origins.list()).items).toEqual([origin]);
+      await expect(db.store.origins.create({ ...origin })).rejects.toBeInstanceOf(ConflictError);
+      await expect(
+        db.store.origins.create({ id: 'bad', baseUrl: 'ftp://x', hostId: 'h' }),
+      ).rejects.toBeInstanceOf(ValidationError);
+      await db.store.origins.remove('mirror-eu1');
+      await expect(db.store.origins.get('mirror-eu1')).rejects.toBeInstanceOf(NotFoundError);
+    });
+  });
+
+  describe('packages', () => {
+    it('is keyed game@version and refuses a second upload of the same version', async () => {
+      const pkg = await db.store.packages.create(basePackage);
+      expect(pkg).toMatchObject({ id: 'cod4x@1.1.0', state: 'uploading', origins: [] });
+      expect(await db.store.packages.get('cod4x@1.1.0')).toEqual(pkg);
+      await expect(db.store.packages.create(basePackage)).rejects.toBeInstanceOf(ConflictError);
+    });
+
+    it('lists by game and by game and version', async () => {
+      await db.store.packages.create({ ...basePackage, version: '1.2.0' });
+      await db.store.packages.create({ ...basePackage, game: 'cod4xx', version: '9.0.0' });
+
+      const cod4x = await db.store.packages.list({ game: 'cod4x' });
+      const exact = await db.store.packages.list({ game: 'cod4x', version: '1.2.0' });
+      const all = await db.store.packages.list();
+
+      expect(cod4x.items.map((p) => p.id)).toEqual(['cod4x@1.1.0', 'cod4x@1.2.0']);
+      expect(exact.items.map((p) => p.id)).toEqual(['cod4x@1.2.0']);
+      expect(all.items).toHaveLength(3);
+      await expect(db.store.packages.list({ version: '1.2.0' })).rejects.toBeInstanceOf(ValidationError);
+    });
+
+    it('moves along its transitions only, keeping a duplicate move harmless', async () => {
+      const pkg = await db.store.packages.create({ ...basePackage, version: '2.0.0' });
+      const verifying = await db.store.packages.transition(pkg.id, 'verifying');
+      const verified = await db.store.packages.transition(pkg.id, 'verified', { sha256: 'a'.repeat(64) });
+      const duplicate = await db.store.packages.transition(pkg.id, 'verified');
+      const back = await db.store.packages.transition(pkg.id, 'uploading').catch((e: unknown) => e);
+
+      expect(verifying.state).toBe('verifying');
+      expect(verified).toMatchObject({ state: 'verified', sha256: 'a'.repeat(64) });
+      expect(duplicate).toEqual(verified);
+      expect(back).toBeInstanceOf(StateConflictError);
+      expect((back as StateConflictError).current).toEqual(verified);
+    });
+
+    it('never leaves rejected', async () => {
+      const pkg = await db.store.packages.create({ ...basePackage, version: '3.0.0' });
+      await db.store.packages.transition(pkg.id, 'rejected', { reason: 'sha256 mismatch' });
+      await expect(db.store.packages.transition(pkg.id, 'verifying')).rejects.toBeInstanceOf(
+        StateConflictError,
+      );
+      expect(await db.store.packages.get(pkg.id)).toMatchObject({
+        state: 'rejected',
+        reason: 'sha256 mismatch',
+      });
+      await expect(db.store.packages.transition('nope@1', 'verifying')).rejects.toBeInstanceOf(NotFoundError);
+    });
+  });
+
+  describe('releases', () => {
+    it('generates time-ordered ids and lists newest first with cursors', async () => {
+      const created = [];
+      for (let i = 0; i < 3; i++) {
+        created.push(await db.store.releases.create(baseRelease));
+        // Releases made in the same millisecond have no defined order between them.
+        await new Promise((resolve) => setTimeout(resolve, 3));
+      }
+      const first = await db.store.releases.list({ limit: 2 });
+      const rest = await db.store.releases.list({ limit: 2, cursor: first.next });
+
+      expect(created[0]?.id).toMatch(/^rel-\d{14}-[0-9a-z]{8}$/);
+      expect(created[0]).toMatchObject({ state: 'pending', counters: {} });
+      expect([...first.items, ...rest.items].map((r) => r.id)).toEqual(created.map((r) => r.id).reverse());
+      expect(rest.next).toBeNull();
+    });
+
+    it('keeps a given id unique', async () => {
+      await db.store.releases.create({ ...baseRelease, id: 'rel-fixed' });
+      await expect(db.store.releases.create({ ...baseRelease, id: 'rel-fixed' })).rejects.toBeInstanceOf(
+        ConflictError,
+      );
+    });
+
+    it('moves only from the given states and never out of a terminal one', async () => {
+      const release = await db.store.releases.create(baseRelease);
+      const running = await db.store.releases.transition(release.id, 'running', { executionArn: 'arn:x' }, [
+        'pending',
+      ]);
+      const wrongFrom = await db.store.releases
+        .transition(release.id, 'waiting_approval', {}, ['pending'])
+        .catch((e: unknown) => e);
+      const done = await db.store.releases.transition(release.id, 'succeeded', {
+        counters: { succeeded: 10 },
+      });
+      const again = await db.store.releases.transition(release.id, 'succeeded');
+      const out = await db.store.releases.transition(release.id, 'running').catch((e: unknown) => e);
+
+      expect(running).toMatchObject({ state: 'running', executionArn: 'arn:x' });
+      expect(wrongFrom).toBeInstanceOf(StateConflictError);
+      expect(done).toMatchObject({ state: 'succeeded', counters: { succeeded: 10 } });
+      expect(again).toEqual(done);
+      expect(out).toBeInstanceOf(StateConflictError);
+      expect((out as StateConflictError).current).toEqual(done);
+    });
+
+    it('reports an unknown release as not found', async () => {
+      await expect(db.store.releases.get('nope')).rejects.toBeInstanceOf(NotFoundError);
+      await expect(db.store.releases.transition('nope', 'running')).rejects.toBeInstanceOf(NotFoundError);
+    });
+  });
+});

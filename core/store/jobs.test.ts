@@ -1,0 +1,213 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DYNAMODB_BACKENDS, startTestDynamoDb, type TestDynamoDb } from '../../test/helpers/dynamodb.js';
+import { NotFoundError, StateConflictError } from '../errors.js';
+import { type JobState, LOG_TAIL_LINES } from '../model/index.js';
+import type { NewJob } from './types.js';
+
+const baseJob: NewJob = {
+  id: 'job-1',
+  parentType: 'release',
+  parentId: 'rel-1',
+  hostId: 'eu-1',
+  action: 'install',
+  params: { version: '1.1.0' },
+};
+
+describe.each(DYNAMODB_BACKENDS)('job store on %s', (backend) => {
+  let db: TestDynamoDb;
+  let n = 0;
+  /** A fresh job per test: ids are unique within the file's table. */
+  const newJob = (overrides: Partial<NewJob> = {}) =>
+    db.store.jobs.create({ ...baseJob, id: `job-${++n}`, ...overrides });
+
+  beforeAll(async () => {
+    db = await startTestDynamoDb(backend, 'jobs');
+  });
+  afterAll(async () => {
+    await db?.close();
+  });
+
+  describe('create', () => {
+    it('queues a job with defaults', async () => {
+      const job = await newJob();
+      expect(job).toMatchObject({ state: 'queued', progressSeq: 0, attempt: 1, logTail: [] });
+      expect(await db.store.jobs.get(job.id)).toEqual(job);
+    });
+
+    it('is idempotent by id: a second create returns the stored job unchanged', async () => {
+      const first = await newJob();
+      await db.store.jobs.transition(first.id, 'dispatched');
+      const again = await db.store.jobs.create({ ...baseJob, id: first.id, action: 'other' });
+      expect(again).toMatchObject({ id: first.id, action: 'install', state: 'dispatched' });
+    });
+
+    it('reports an unknown job as not found', async () => {
+      await expect(db.store.jobs.get('nope')).rejects.toBeInstanceOf(NotFoundError);
+      await expect(db.store.jobs.transition('nope', 'running')).rejects.toBeInstanceOf(NotFoundError);
+      await expect(db.store.jobs.reportProgress('nope', 1, { phase: 'x' })).rejects.toBeInstanceOf(
+        NotFoundError,
+      );
+      await expect(db.store.jobs.appendLog('nope', ['x'])).rejects.toBeInstanceOf(NotFoundError);
+    });
+  });
+
+  describe('transitions', () => {
+    it('moves forward and stamps startedAt and endedAt', async () => {
+      const job = await newJob();
+      const dispatched = await db.store.jobs.transition(job.id, 'dispatched');
+      const running = await db.store.jobs.transition(job.id, 'running');
+      const done = await db.store.jobs.transition(job.id, 'succeeded', { result: { version: '1.1.0' } });
+
+      expect(dispatched.state).toBe('dispatched');
+      expect(dispatched.startedAt).toBeUndefined();
+      expect(running.startedAt).toBeDefined();
+      expect(done).toMatchObject({
+        state: 'succeeded',
+        result: { version: '1.1.0' },
+        startedAt: running.startedAt,
+      });
+      expect(done.endedAt).toBeDefined();
+    });
+
+    it('records the error of a failed job', async () => {
+      const job = await newJob();
+      const failed = await db.store.jobs.transition(job.id, 'failed', {
+        error: { code: 'E_CHECKSUM', message: 'sha256 mismatch' },
+      });
+      expect(failed).toMatchObject({ state: 'failed', error: { code: 'E_CHECKSUM' } });
+    });
+
+    it('treats a repeat of the current state as a no-op', async () => {
+      const job = await newJob();
+      const running = await db.store.jobs.transition(job.id, 'running');
+      const again = await db.store.jobs.transition(job.id, 'running');
+      expect(again).toEqual(running);
+    });
+
+    it.each<[JobState[], JobState]>([
+      [['running'], 'dispatched'],
+      [['running'], 'queued'],
+      [['succeeded'], 'running'],
+      [['failed'], 'succeeded'],
+      [['cancelled'], 'timed_out'],
+    ])('never moves back: after %j, %s is a StateConflictError carrying the job', async (path, to) => {
+      const job = await newJob();
+      for (const state of path) await db.store.jobs.transition(job.id, state);
+      const error = await db.store.jobs.transition(job.id, to).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(StateConflictError);
+      const current = (error as StateConflictError).current;
+      expect(current).toMatchObject({ id: job.id, state: path.at(-1) });
+      expect((await db.store.jobs.get(job.id)).state).toBe(path.at(-1));
+    });
+
+    it('lets exactly one of two concurrent terminal transitions win', async () => {
+      const job = await newJob();
+      await db.store.jobs.transition(job.id, 'running');
+      const results = await Promise.allSettled([
+        db.store.jobs.transition(job.id, 'succeeded'),
+        db.store.jobs.transition(job.id, 'failed', { error: { code: 'E_X', message: 'x' } }),
+      ]);
+      const stored = await db.store.jobs.get(job.id);
+      const won = results.filter((r) => r.status === 'fulfilled');
+      const lost = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+      expect(won).toHaveLength(1);
+      expect(lost).toHaveLength(1);
+      expect(lost[0]?.reason).toBeInstanceOf(StateConflictError);
+      expect(won[0]?.status === 'fulfilled' && won[0].value).toEqual(stored);
+    });
+
+    it('lets a stale "running" lose to a finished job without moving it back', async () => {
+      const job = await newJob();
+      await db.store.jobs.transition(job.id, 'succeeded');
+      await expect(db.store.jobs.transition(job.id, 'running')).rejects.toBeInstanceOf(StateConflictError);
+      expect((await db.store.jobs.get(job.id)).state).toBe('succeeded');
+    });
+  });
+
+  describe('progress', () => {
+    it('applies newer reports and ignores stale or duplicate ones', async () => {
+      const job = await newJob();
+      await db.store.jobs.transition(job.id, 'running');
+      const second = await db.store.jobs.reportProgress(job.id, 2, {
+        phase: 'download',
+        bytes: 20,
+        total: 100,
+      });
+      const stale = await db.store.jobs.reportProgress(job.id, 1, {
+        phase: 'download',
+        bytes: 10,
+        total: 100,
+      });
+      const duplicate = await db.store.jobs.reportProgress(job.id, 2, { phase: 'extract' });
+
+      expect(second).toMatchObject({ progressSeq: 2, progress: { phase: 'download', bytes: 20 } });
+      expect(stale).toEqual(second);
+      expect(duplicate).toEqual(second);
+    });
+
+    it('ignores reports once the job is terminal', async () => {
+      const job = await newJob();
+      await db.store.jobs.reportProgress(job.id, 1, { phase: 'download' });
+      const done = await db.store.jobs.transition(job.id, 'succeeded');
+      const late = await db.store.jobs.reportProgress(job.id, 5, { phase: 'late' });
+      expect(late).toEqual(done);
+    });
+  });
+
+  describe('log tail', () => {
+    it(`keeps the last ${LOG_TAIL_LINES} lines`, async () => {
+      const job = await newJob();
+      const lines = Array.from({ length: LOG_TAIL_LINES + 10 }, (_, i) => `line ${i}`);
+      await db.store.jobs.appendLog(job.id, lines.slice(0, 30));
+      const after = await db.store.jobs.appendLog(job.id, lines.slice(30));
+      expect(after.logTail).toEqual(lines.slice(-LOG_TAIL_LINES));
+      expect((await db.store.jobs.get(job.id)).logTail).toEqual(after.logTail);
+    });
+
+    it('loses no lines when appends race', async () => {
+      const job = await newJob();
+      await Promise.all(['a', 'b', 'c'].map((line) => db.store.jobs.appendLog(job.id, [line])));
+      const stored = await db.store.jobs.get(job.id);
+      expect([...stored.logTail].sort()).toEqual(['a', 'b', 'c']);
+    });
+  });
+
+  describe('lists', () => {
+    let other: TestDynamoDb;
+    beforeAll(async () => {
+      other = await startTestDynamoDb(backend, 'jobs-list');
+      for (const [id, parentId, hostId] of [
+        ['j-1', 'rel-a', 'h-2'],
+        ['j-2', 'rel-a', 'h-1'],
+        ['j-3', 'rel-a', 'h-3'],
+        ['j-4', 'act-b', 'h-1'],
+      ] as const) {
+        await other.store.jobs.create({ ...baseJob, id, parentId, hostId });
+      }
+      await other.store.jobs.transition('j-2', 'running');
+      await other.store.jobs.transition('j-4', 'running');
+    });
+    afterAll(async () => {
+      await other?.close();
+    });
+
+    it('lists a release or action by host id, with cursors', async () => {
+      const first = await other.store.jobs.listByParent('rel-a', { limit: 2 });
+      const rest = await other.store.jobs.listByParent('rel-a', { limit: 2, cursor: first.next });
+      expect(first.items.map((job) => job.hostId)).toEqual(['h-1', 'h-2']);
+      expect(rest).toEqual({ items: [expect.objectContaining({ hostId: 'h-3' })], next: null });
+    });
+
+    it("lists a host's jobs newest first", async () => {
+      const page = await other.store.jobs.listByHost('h-1');
+      expect(page.items.map((job) => job.id)).toEqual(['j-4', 'j-2']);
+    });
+
+    it('lists jobs by their current state only', async () => {
+      const running = await other.store.jobs.listByState('running');
+      const queued = await other.store.jobs.listByState('queued');
+      expect(running.items.map((job) => job.id)).toEqual(['j-2', 'j-4']);
+      expect(queued.items.map((job) => job.id).sort()).toEqual(['j-1', 'j-3']);
+    });
+  });
+});
