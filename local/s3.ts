@@ -1,0 +1,4 @@
+/** The local S3: s3rver plus what gsm needs and s3rver lacks. See local/s3/server.ts. */
+export type { S3EventListener } from './s3/events.js';
+export { S3RVER_CREDENTIALS } from './s3/s3rver.js';
+export { type LocalS3, type S3Credentials, type StartS3Options, startS3 } from './s3/server.js';
