@@ -151,8 +151,13 @@ export const startDynamoDbLocal = async (options: DynamoDbLocalOptions = {}): Pr
     spawnError = error;
   });
 
+  // A JVM must not outlive the process that started it, even when that process dies abruptly.
+  const killOnExit = () => child.kill('SIGKILL');
+  process.once('exit', killOnExit);
+
   const endpoint = `http://127.0.0.1:${port}`;
   const close = async () => {
+    process.off('exit', killOnExit);
     if (child.exitCode !== null || child.signalCode !== null) return;
     child.kill('SIGTERM');
     if (!(await waitForExit(child, 5_000))) {
