@@ -1,0 +1,9 @@
+export {
+  executionNameFor,
+  handleObjectCreated,
+  intakeInputFor,
+  parseObjectCreatedEvent,
+  type TriggerDeps,
+  type TriggerResult,
+  type TriggerSkipReason,
+} from './trigger.js';
