@@ -44,6 +44,8 @@ const NewJob = z.object({
   attempt: z.number().int().min(1).default(1),
 });
 
+const ProgressSeq = z.number().int().min(0);
+
 const APPEND_ATTEMPTS = 5;
 
 export const createJobStore = (ctx: StoreContext): JobStore => {
@@ -151,6 +153,7 @@ export const createJobStore = (ctx: StoreContext): JobStore => {
 
     async reportProgress(id, seq, progress) {
       const report = validate(JobProgress, progress, 'job progress');
+      validate(ProgressSeq, seq, 'progress sequence');
       const terminal = stateIn(TERMINAL_JOB_STATES, 'end');
       try {
         const out = await ctx.documents.send(

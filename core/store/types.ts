@@ -26,15 +26,19 @@ import type {
 /**
  * The data layer's contract. Every method reaches DynamoDB through the SDK; SDK errors stop
  * here and leave as core errors (NotFoundError, ConflictError, StateConflictError,
- * BadCursorError). State writes are conditional: a stale or duplicate update never moves a
- * record backwards.
+ * BadCursorError, and ValidationError for input the model schemas refuse). State writes are
+ * conditional: a stale or duplicate update never moves a record backwards. Lists take `limit`
+ * (default 50, clamped to 1..500) and the opaque `next` of the previous page as `cursor`; a
+ * cursor from another list is a BadCursorError. `next` is null on the last page.
  */
 
 export interface GameStore {
   /** ConflictError when the name is taken. */
   create(input: GameInput): Promise<Game>;
   get(name: string): Promise<Game>;
+  /** Sorted by name. */
   list(page?: PageRequest): Promise<Page<Game>>;
+  /** NotFoundError when there is no such game. */
   remove(name: string): Promise<void>;
 }
 
@@ -44,9 +48,15 @@ export interface HostStore {
   find(id: string): Promise<Host | undefined>;
   /** Sorted by id. With `tags`, only hosts carrying every given tag. */
   list(query?: PageRequest & { tags?: Tags; role?: Host['role'] }): Promise<Page<Host>>;
-  /** Read-modify-write guarded by `revision`; a concurrent writer gets StateConflictError. */
+  /**
+   * Read-modify-write guarded by `revision`; a concurrent writer (an update or an observation)
+   * gets StateConflictError carrying the current host. `legacyKey: null` removes the key.
+   */
   update(id: string, patch: HostPatch): Promise<Host>;
-  /** Monitor results: ignored (returns current) when older than what is stored. */
+  /**
+   * Monitor results: ignored (returns current) unless `lastSeen` (now when absent) is newer
+   * than the stored one. Bumps `revision`.
+   */
   observe(id: string, observation: HostObservation): Promise<Host>;
   remove(id: string): Promise<void>;
 }
@@ -54,6 +64,7 @@ export interface HostStore {
 export interface OriginStore {
   create(input: OriginInput): Promise<Origin>;
   get(id: string): Promise<Origin>;
+  /** Sorted by id. */
   list(page?: PageRequest): Promise<Page<Origin>>;
   remove(id: string): Promise<void>;
 }
@@ -72,8 +83,12 @@ export interface PackageStore {
   /** ConflictError when game@version exists. */
   create(input: NewPackage): Promise<Package>;
   get(id: string): Promise<Package>;
+  /** Sorted by game, then version (as text). `version` needs `game` (ValidationError otherwise). */
   list(query?: PageRequest & { game?: string; version?: string }): Promise<Page<Package>>;
-  /** Moves along PACKAGE_TRANSITIONS only; StateConflictError otherwise. */
+  /**
+   * Moves along PACKAGE_TRANSITIONS only; StateConflictError (with `current`) otherwise.
+   * A repeat of the move that already happened returns the package unchanged.
+   */
   transition(
     id: string,
     to: PackageState,
@@ -93,11 +108,15 @@ export interface NewRelease {
 }
 
 export interface ReleaseStore {
+  /** Without `id`, one is generated: `rel-<yyyymmddhhmmss>-<random>`. ConflictError on a taken id. */
   create(input: NewRelease): Promise<Release>;
   get(id: string): Promise<Release>;
   /** Newest first. */
   list(page?: PageRequest): Promise<Page<Release>>;
-  /** Conditional on `from` (when given) and on the release not being terminal. */
+  /**
+   * Conditional on `from` (when given) and on the release not being terminal; StateConflictError
+   * (with `current`) otherwise, except that a repeat of the current state returns it unchanged.
+   */
   transition(
     id: string,
     to: ReleaseState,
@@ -120,8 +139,11 @@ export interface JobStore {
   /** Idempotent: creating a job that exists returns the stored one unchanged. */
   create(input: NewJob): Promise<Job>;
   get(id: string): Promise<Job>;
+  /** Sorted by host id. */
   listByParent(parentId: string, page?: PageRequest): Promise<Page<Job>>;
+  /** Newest first. */
   listByHost(hostId: string, page?: PageRequest): Promise<Page<Job>>;
+  /** Longest in that state first (ordered by when each job entered it). */
   listByState(state: JobState, page?: PageRequest): Promise<Page<Job>>;
   /**
    * Forward-only (JOB_TRANSITIONS). Moving to the state the job is already in with the same
@@ -135,7 +157,7 @@ export interface JobStore {
   ): Promise<Job>;
   /** Applied only while the job is not terminal and `seq` is newer than the stored one. */
   reportProgress(id: string, seq: number, progress: JobProgress): Promise<Job>;
-  /** Appends, keeping the last LOG_TAIL_LINES lines. */
+  /** Appends, keeping the last LOG_TAIL_LINES lines; concurrent appends lose no line. */
   appendLog(id: string, lines: readonly string[]): Promise<Job>;
 }
 
@@ -146,10 +168,16 @@ export interface CreatedApiKey {
 }
 
 export interface ApiKeyStore {
+  /**
+   * Keys look like `gsm_<12 lower-case id>_<43 base64url secret>`. A given `key` must have that
+   * form (ValidationError) and a free id (ConflictError).
+   */
   create(input: { name: string; role: Role; key?: string }): Promise<CreatedApiKey>;
   /** The key's record when it is valid and not revoked; UnauthorizedError otherwise. */
   verify(key: string): Promise<ApiKeyRecord>;
+  /** Oldest first. */
   list(page?: PageRequest): Promise<Page<ApiKeyInfo>>;
+  /** Idempotent (keeps the first revokedAt); NotFoundError for an unknown id. */
   revoke(id: string): Promise<ApiKeyInfo>;
 }
 
