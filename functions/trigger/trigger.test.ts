@@ -231,11 +231,11 @@ describe('executionNameFor', () => {
   });
 
   it.each([
-    { change: 'sequencer', args: ['gsm-packages', 'uploads/a/b.bin', '617f0829932aaaaa'] },
-    { change: 'key', args: ['gsm-packages', 'uploads/a/c.bin', '617f08299329d189'] },
-    { change: 'bucket', args: ['other-bucket', 'uploads/a/b.bin', '617f08299329d189'] },
-  ] as const)('differs when the $change differs', ({ args }) => {
-    expect(executionNameFor(...args)).not.toBe(
+    { change: 'sequencer', bucket: 'gsm-packages', key: 'uploads/a/b.bin', sequencer: '617f0829932aaaaa' },
+    { change: 'key', bucket: 'gsm-packages', key: 'uploads/a/c.bin', sequencer: '617f08299329d189' },
+    { change: 'bucket', bucket: 'other-bucket', key: 'uploads/a/b.bin', sequencer: '617f08299329d189' },
+  ])('differs when the $change differs', ({ bucket, key, sequencer }) => {
+    expect(executionNameFor(bucket, key, sequencer)).not.toBe(
       executionNameFor('gsm-packages', 'uploads/a/b.bin', '617f08299329d189'),
     );
   });
