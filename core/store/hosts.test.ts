@@ -116,6 +116,39 @@ describe.each(DYNAMODB_BACKENDS)('host store on %s', (backend) => {
       expect(both.items.map((host) => host.id)).toEqual(['h-00', 'h-06']);
     });
 
+    it('fills a filtered page from many index pages without skipping or repeating', async () => {
+      // Prepare: more hosts than one filtered query reads, with a sparse tag.
+      const many = await startTestDynamoDb(backend, 'hosts-sparse');
+      try {
+        const ids = Array.from({ length: 260 }, (_, i) => `s-${String(i).padStart(3, '0')}`);
+        for (let i = 0; i < ids.length; i += 26) {
+          await Promise.all(
+            ids.slice(i, i + 26).map((id, j) =>
+              many.store.hosts.create({
+                id,
+                address: '10.0.2.1',
+                tags: (i + j) % 40 === 7 ? { rare: 'yes' } : {},
+              }),
+            ),
+          );
+        }
+
+        // Act
+        const seen: string[] = [];
+        let cursor: string | null = null;
+        do {
+          const page = await many.store.hosts.list({ tags: { rare: 'yes' }, limit: 2, cursor });
+          seen.push(...page.items.map((host) => host.id));
+          cursor = page.next;
+        } while (cursor);
+
+        // Assess
+        expect(seen).toEqual(ids.filter((_, i) => i % 40 === 7));
+      } finally {
+        await many.close();
+      }
+    });
+
     it('filters by role and returns nothing for an unknown tag', async () => {
       const origins = await other.store.hosts.list({ role: 'origin' });
       const none = await other.store.hosts.list({ tags: { region: 'mars' } });
