@@ -17,9 +17,9 @@ import {
 } from '@aws-sdk/client-sfn';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  ROLE_ARN,
   createMachine,
   historyOf,
+  ROLE_ARN,
   startTestStack,
   stopTestStack,
   type TestStack,
@@ -75,9 +75,15 @@ describe('local Step Functions: state machines and executions', () => {
     ]);
     expect(events.map((event) => event.id)).toEqual([1, 2, 3, 4, 5, 6]);
     expect(events.map((event) => event.previousEventId)).toEqual([0, 1, 2, 3, 4, 5]);
-    expect(events[0]!.executionStartedEventDetails).toMatchObject({ input: '{"who":"gsm"}', roleArn: ROLE_ARN });
+    expect(events[0]!.executionStartedEventDetails).toMatchObject({
+      input: '{"who":"gsm"}',
+      roleArn: ROLE_ARN,
+    });
     expect(events[1]!.stateEnteredEventDetails).toMatchObject({ name: 'Greet', input: '{"who":"gsm"}' });
-    expect(events[2]!.stateExitedEventDetails).toMatchObject({ name: 'Greet', output: '{"greeting":"hello gsm"}' });
+    expect(events[2]!.stateExitedEventDetails).toMatchObject({
+      name: 'Greet',
+      output: '{"greeting":"hello gsm"}',
+    });
     expect(events[5]!.executionSucceededEventDetails?.output).toBe('{"greeting":"hello gsm"}');
     expect(events[0]!.timestamp).toBeInstanceOf(Date);
   });
@@ -99,15 +105,21 @@ describe('local Step Functions: state machines and executions', () => {
   it('makes StartExecution idempotent by name and input, and refuses a different input', async () => {
     const { client } = stack;
     const stateMachineArn = await createMachine(client, waitMachine);
-    const first = await client.send(new StartExecutionCommand({ stateMachineArn, name: 'once', input: '{"a":1}' }));
-    const again = await client.send(new StartExecutionCommand({ stateMachineArn, name: 'once', input: '{"a":1}' }));
+    const first = await client.send(
+      new StartExecutionCommand({ stateMachineArn, name: 'once', input: '{"a":1}' }),
+    );
+    const again = await client.send(
+      new StartExecutionCommand({ stateMachineArn, name: 'once', input: '{"a":1}' }),
+    );
     expect(again.executionArn).toBe(first.executionArn);
     expect(again.startDate).toEqual(first.startDate);
     await expect(
       client.send(new StartExecutionCommand({ stateMachineArn, name: 'once', input: '{"a":2}' })),
     ).rejects.toBeInstanceOf(ExecutionAlreadyExists);
 
-    await client.send(new StopExecutionCommand({ executionArn: first.executionArn, error: 'Op.Stop', cause: 'by test' }));
+    await client.send(
+      new StopExecutionCommand({ executionArn: first.executionArn, error: 'Op.Stop', cause: 'by test' }),
+    );
     // A closed execution's name can never be reused, even with the same input.
     await expect(
       client.send(new StartExecutionCommand({ stateMachineArn, name: 'once', input: '{"a":1}' })),
@@ -118,7 +130,9 @@ describe('local Step Functions: state machines and executions', () => {
     const { client } = stack;
     const stateMachineArn = await createMachine(client, waitMachine);
     const { executionArn } = await client.send(new StartExecutionCommand({ stateMachineArn }));
-    const stopped = await client.send(new StopExecutionCommand({ executionArn, error: 'Op.Cancel', cause: 'operator' }));
+    const stopped = await client.send(
+      new StopExecutionCommand({ executionArn, error: 'Op.Cancel', cause: 'operator' }),
+    );
     expect(stopped.stopDate).toBeInstanceOf(Date);
     const described = await client.send(new DescribeExecutionCommand({ executionArn }));
     expect(described).toMatchObject({ status: 'ABORTED', error: 'Op.Cancel', cause: 'operator' });
@@ -132,27 +146,51 @@ describe('local Step Functions: state machines and executions', () => {
     const stateMachineArn = await createMachine(client, waitMachine);
     const names = ['e1', 'e2', 'e3'];
     for (const name of names) await client.send(new StartExecutionCommand({ stateMachineArn, name }));
-    await client.send(new StopExecutionCommand({ executionArn: `${stateMachineArn.replace(':stateMachine:', ':execution:')}:e2` }));
+    await client.send(
+      new StopExecutionCommand({
+        executionArn: `${stateMachineArn.replace(':stateMachine:', ':execution:')}:e2`,
+      }),
+    );
 
     const first = await client.send(new ListExecutionsCommand({ stateMachineArn, maxResults: 2 }));
     expect(first.executions!.map((item) => item.name)).toEqual(['e3', 'e2']);
     expect(first.nextToken).toBeTruthy();
-    const second = await client.send(new ListExecutionsCommand({ stateMachineArn, maxResults: 2, nextToken: first.nextToken }));
+    const second = await client.send(
+      new ListExecutionsCommand({ stateMachineArn, maxResults: 2, nextToken: first.nextToken }),
+    );
     expect(second.executions!.map((item) => item.name)).toEqual(['e1']);
     expect(second.nextToken).toBeUndefined();
 
-    const running = await client.send(new ListExecutionsCommand({ stateMachineArn, statusFilter: 'RUNNING' }));
+    const running = await client.send(
+      new ListExecutionsCommand({ stateMachineArn, statusFilter: 'RUNNING' }),
+    );
     expect(running.executions!.map((item) => item.name)).toEqual(['e3', 'e1']);
-    const aborted = await client.send(new ListExecutionsCommand({ stateMachineArn, statusFilter: 'ABORTED' }));
+    const aborted = await client.send(
+      new ListExecutionsCommand({ stateMachineArn, statusFilter: 'ABORTED' }),
+    );
     expect(aborted.executions!.map((item) => [item.name, item.status])).toEqual([['e2', 'ABORTED']]);
     for (const name of ['e1', 'e3']) {
-      await client.send(new StopExecutionCommand({ executionArn: `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}` }));
+      await client.send(
+        new StopExecutionCommand({
+          executionArn: `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`,
+        }),
+      );
     }
   });
 
   it.each([
-    ['JSONata', { QueryLanguage: 'JSONata', StartAt: 'A', States: { A: { Type: 'Pass', Output: '{% 1 %}', End: true } } }],
-    ['JSONata on one state', { StartAt: 'A', States: { A: { Type: 'Pass', QueryLanguage: 'JSONata', End: true } } }],
+    [
+      'JSONata',
+      {
+        QueryLanguage: 'JSONata',
+        StartAt: 'A',
+        States: { A: { Type: 'Pass', Output: '{% 1 %}', End: true } },
+      },
+    ],
+    [
+      'JSONata on one state',
+      { StartAt: 'A', States: { A: { Type: 'Pass', QueryLanguage: 'JSONata', End: true } } },
+    ],
     ['Assign', { StartAt: 'A', States: { A: { Type: 'Pass', Assign: { x: 1 }, End: true } } }],
     [
       'ItemReader',
@@ -186,20 +224,36 @@ describe('local Step Functions: state machines and executions', () => {
       },
     ],
     ['a missing transition target', { StartAt: 'Nowhere', States: { A: { Type: 'Pass', End: true } } }],
-    ['an unsupported service integration', { StartAt: 'A', States: { A: { Type: 'Task', Resource: 'arn:aws:states:::sqs:sendMessage', End: true } } }],
+    [
+      'an unsupported service integration',
+      {
+        StartAt: 'A',
+        States: { A: { Type: 'Task', Resource: 'arn:aws:states:::sqs:sendMessage', End: true } },
+      },
+    ],
     [
       'HeartbeatSeconds not below TimeoutSeconds',
       {
         StartAt: 'A',
         States: {
-          A: { Type: 'Task', Resource: 'arn:aws:states:us-east-1:123456789012:activity:x', TimeoutSeconds: 5, HeartbeatSeconds: 5, End: true },
+          A: {
+            Type: 'Task',
+            Resource: 'arn:aws:states:us-east-1:123456789012:activity:x',
+            TimeoutSeconds: 5,
+            HeartbeatSeconds: 5,
+            End: true,
+          },
         },
       },
     ],
   ])('refuses a definition with %s as InvalidDefinition', async (_label, definition) => {
     await expect(
       stack.client.send(
-        new CreateStateMachineCommand({ name: uniqueName('bad'), definition: JSON.stringify(definition), roleArn: ROLE_ARN }),
+        new CreateStateMachineCommand({
+          name: uniqueName('bad'),
+          definition: JSON.stringify(definition),
+          roleArn: ROLE_ARN,
+        }),
       ),
     ).rejects.toBeInstanceOf(InvalidDefinition);
   });
@@ -207,11 +261,19 @@ describe('local Step Functions: state machines and executions', () => {
   it('refuses invalid JSON as InvalidDefinition, also on UpdateStateMachine', async () => {
     const { client } = stack;
     await expect(
-      client.send(new CreateStateMachineCommand({ name: uniqueName('bad'), definition: '{"StartAt":', roleArn: ROLE_ARN })),
+      client.send(
+        new CreateStateMachineCommand({
+          name: uniqueName('bad'),
+          definition: '{"StartAt":',
+          roleArn: ROLE_ARN,
+        }),
+      ),
     ).rejects.toThrow(/Invalid State Machine Definition/);
     const stateMachineArn = await createMachine(client, passMachine);
     await expect(
-      client.send(new UpdateStateMachineCommand({ stateMachineArn, definition: '{"QueryLanguage":"JSONata"}' })),
+      client.send(
+        new UpdateStateMachineCommand({ stateMachineArn, definition: '{"QueryLanguage":"JSONata"}' }),
+      ),
     ).rejects.toBeInstanceOf(InvalidDefinition);
   });
 
@@ -221,7 +283,9 @@ describe('local Step Functions: state machines and executions', () => {
     const first = await createMachine(client, passMachine, name);
     expect(await createMachine(client, passMachine, name)).toBe(first);
     await expect(createMachine(client, waitMachine, name)).rejects.toBeInstanceOf(StateMachineAlreadyExists);
-    await client.send(new UpdateStateMachineCommand({ stateMachineArn: first, definition: JSON.stringify(waitMachine) }));
+    await client.send(
+      new UpdateStateMachineCommand({ stateMachineArn: first, definition: JSON.stringify(waitMachine) }),
+    );
     const described = await client.send(new DescribeStateMachineCommand({ stateMachineArn: first }));
     expect(JSON.parse(described.definition!)).toEqual(waitMachine);
     expect(described).toMatchObject({ name, status: 'ACTIVE', type: 'STANDARD', roleArn: ROLE_ARN });
@@ -233,17 +297,23 @@ describe('local Step Functions: state machines and executions', () => {
     await expect(client.send(new StartExecutionCommand({ stateMachineArn: missing }))).rejects.toBeInstanceOf(
       StateMachineDoesNotExist,
     );
-    await expect(client.send(new DescribeStateMachineCommand({ stateMachineArn: missing }))).rejects.toBeInstanceOf(
-      StateMachineDoesNotExist,
-    );
-    await expect(client.send(new DescribeExecutionCommand({ executionArn: 'not-an-arn' }))).rejects.toBeInstanceOf(InvalidArn);
     await expect(
-      client.send(new DescribeExecutionCommand({ executionArn: 'arn:aws:states:us-east-1:123456789012:execution:x:y' })),
+      client.send(new DescribeStateMachineCommand({ stateMachineArn: missing })),
+    ).rejects.toBeInstanceOf(StateMachineDoesNotExist);
+    await expect(
+      client.send(new DescribeExecutionCommand({ executionArn: 'not-an-arn' })),
+    ).rejects.toBeInstanceOf(InvalidArn);
+    await expect(
+      client.send(
+        new DescribeExecutionCommand({ executionArn: 'arn:aws:states:us-east-1:123456789012:execution:x:y' }),
+      ),
     ).rejects.toBeInstanceOf(ExecutionDoesNotExist);
     const stateMachineArn = await createMachine(client, passMachine);
-    await expect(client.send(new StartExecutionCommand({ stateMachineArn, name: 'bad name' }))).rejects.toBeInstanceOf(InvalidName);
-    await expect(client.send(new StartExecutionCommand({ stateMachineArn, input: '{nope' }))).rejects.toBeInstanceOf(
-      InvalidExecutionInput,
-    );
+    await expect(
+      client.send(new StartExecutionCommand({ stateMachineArn, name: 'bad name' })),
+    ).rejects.toBeInstanceOf(InvalidName);
+    await expect(
+      client.send(new StartExecutionCommand({ stateMachineArn, input: '{nope' })),
+    ).rejects.toBeInstanceOf(InvalidExecutionInput);
   });
 });

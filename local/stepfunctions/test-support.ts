@@ -38,7 +38,11 @@ export const stopTestStack = async (stack: TestStack | undefined): Promise<void>
 let counter = 0;
 export const uniqueName = (prefix: string): string => `${prefix}-${Date.now()}-${++counter}`;
 
-export const createMachine = async (client: SFNClient, definition: unknown, name = uniqueName('sm')): Promise<string> => {
+export const createMachine = async (
+  client: SFNClient,
+  definition: unknown,
+  name = uniqueName('sm'),
+): Promise<string> => {
   const created = await client.send(
     new CreateStateMachineCommand({ name, definition: JSON.stringify(definition), roleArn: ROLE_ARN }),
   );
@@ -54,7 +58,8 @@ export const waitForEnd = async (
   for (;;) {
     const described = await client.send(new DescribeExecutionCommand({ executionArn }));
     if (described.status !== 'RUNNING') return described;
-    if (Date.now() > deadline) throw new Error(`execution still RUNNING after ${timeoutMs} ms: ${executionArn}`);
+    if (Date.now() > deadline)
+      throw new Error(`execution still RUNNING after ${timeoutMs} ms: ${executionArn}`);
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
 };
@@ -64,4 +69,5 @@ export const historyOf = async (client: SFNClient, executionArn: string): Promis
 
 export const typesOf = (events: readonly HistoryEvent[]): string[] => events.map((event) => event.type ?? '');
 
-export const activityArnOf = (name: string): string => `arn:aws:states:us-east-1:123456789012:activity:${name}`;
+export const activityArnOf = (name: string): string =>
+  `arn:aws:states:us-east-1:123456789012:activity:${name}`;
