@@ -1,4 +1,5 @@
-import { readdir, readFile, rm, stat } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { firstQueryValue, type S3Operation, type S3Target } from './request.js';
@@ -19,7 +20,13 @@ import {
  *   recreate the folder or fail with a 500; S3 answers NoSuchUpload.
  * - CompleteMultipartUpload naming a part that is missing or has another ETag: s3rver would
  *   crash the process on the missing file or store the wrong bytes; S3 answers InvalidPart.
+ * - The ETag of a completed multipart object: s3rver gives the MD5 of the whole object, S3
+ *   the MD5 of the parts' MD5s with `-<parts>`. Code that took an ETag for a content hash
+ *   would pass here and fail in AWS, so the S3 form is used (response, HEAD/GET, event).
  */
+
+/** Where the multipart ETag is left for the event of the request that completed it. */
+export const MULTIPART_ETAG_STATE = 'gsmMultipartEtag';
 
 const UPLOAD_ID = /^[0-9a-f]{32}$/;
 const MIN_PART_SIZE = 5 * 1024 * 1024;
@@ -156,6 +163,7 @@ export const createMultipartUploads = (store: FilesystemStore) => {
     const body = await readLimited(ctx.req, MAX_COMPLETE_BODY);
     const requested = parseCompleteParts(body.toString('utf8'));
     const stored = new Map((await listStoredParts(dir)).map((part) => [part.partNumber, part]));
+    const digests: Buffer[] = [];
     requested.forEach((part, index) => {
       const previous = requested[index - 1];
       if (previous && previous.partNumber >= part.partNumber) {
@@ -166,6 +174,7 @@ export const createMultipartUploads = (store: FilesystemStore) => {
       }
       const found = stored.get(part.partNumber);
       if (!found || found.etag !== part.etag) throw invalidPart();
+      digests.push(Buffer.from(found.etag.replace(/"/g, ''), 'hex'));
       if (index < requested.length - 1 && found.size < MIN_PART_SIZE) {
         throw new S3Error(
           'EntityTooSmall',
@@ -179,6 +188,16 @@ export const createMultipartUploads = (store: FilesystemStore) => {
       }
     });
     ctx.req = Readable.from([body]);
+    return `${createHash('md5').update(Buffer.concat(digests)).digest('hex')}-${digests.length}`;
+  };
+
+  /** s3rver has stored the object with a whole-object MD5; give it the S3 multipart ETag. */
+  const applyMultipartEtag = async (ctx: KoaContext, target: S3Target, etag: string) => {
+    const result = (ctx.body as { CompleteMultipartUploadResult?: { ETag?: string } } | null)
+      ?.CompleteMultipartUploadResult;
+    if (!result || !target.key) return;
+    await writeFile(store.getResourcePath(target.bucket, target.key, 'object.md5'), etag);
+    result.ETag = JSON.stringify(etag);
   };
 
   /** Runs before s3rver's router; everything it does not own passes through untouched. */
@@ -207,8 +226,10 @@ export const createMultipartUploads = (store: FilesystemStore) => {
         case 'CompleteMultipartUpload':
           return authenticated(() =>
             serialised(uploadId, async () => {
-              await guardComplete(ctx, target, uploadId);
+              const etag = await guardComplete(ctx, target, uploadId);
+              ctx.state[MULTIPART_ETAG_STATE] = etag;
               await next();
+              await applyMultipartEtag(ctx, target, etag);
             }),
           );
         default:

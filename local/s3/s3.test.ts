@@ -35,6 +35,7 @@ const bytes = (size: number, seed: string): Buffer => {
 };
 
 const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
+const md5 = (data: Buffer | string) => createHash('md5').update(data).digest();
 
 const readAll = async (body: unknown): Promise<Buffer> => {
   const chunks: Buffer[] = [];
@@ -173,7 +174,7 @@ describe('local S3 (s3rver behind the gsm middleware)', () => {
       expect(etag1).toBe(`"${createHash('md5').update(first).digest('hex')}"`);
       expect(listed.Parts?.[0]?.LastModified).toBeInstanceOf(Date);
 
-      await client.send(
+      const completed = await client.send(
         new CompleteMultipartUploadCommand({
           Bucket: BUCKET,
           Key: key,
@@ -186,9 +187,15 @@ describe('local S3 (s3rver behind the gsm middleware)', () => {
           },
         }),
       );
-      const stored = await readAll((await get(key)).Body);
+      const object = await get(key);
+      const stored = await readAll(object.Body);
 
       expect(sha256(stored)).toBe(sha256(Buffer.concat([first, second])));
+      const multipartEtag = `"${createHash('md5')
+        .update(Buffer.concat([md5(first), md5(second)]))
+        .digest('hex')}-2"`;
+      expect(completed.ETag).toBe(multipartEtag);
+      expect(object.ETag).toBe(multipartEtag);
     });
 
     it('pages ListParts with max-parts and part-number-marker', async () => {
@@ -352,6 +359,7 @@ describe('local S3 (s3rver behind the gsm middleware)', () => {
       expect(event.detail.reason).toBe('CompleteMultipartUpload');
       expect(decodeEventKey(event.detail.object.key)).toBe(awkwardKey);
       expect(event.detail.object.size).toBe(5);
+      expect(event.detail.object.etag).toBe(`${createHash('md5').update(md5('multi')).digest('hex')}-1`);
     });
 
     it('tells a browser form POST from a multipart completion', async () => {

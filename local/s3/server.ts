@@ -12,7 +12,7 @@ import {
   type S3EventListener,
   toEventBridgeEvent,
 } from './events.js';
-import { createMultipartUploads } from './multipart.js';
+import { createMultipartUploads, MULTIPART_ETAG_STATE } from './multipart.js';
 import { operationOf, sourceIpOf, targetOf } from './request.js';
 import {
   authentication,
@@ -117,13 +117,16 @@ export const startS3 = async (options: StartS3Options): Promise<LocalS3> => {
       ...scope.facts,
       requester: String(scope.ctx.state.account?.id ?? 'anonymous'),
     };
+    const multipartEtag = scope?.ctx.state[MULTIPART_ETAG_STATE];
     for (const record of payload.Records) {
       const sequencer = nextSequencer();
       deliveries.enqueue(record.s3.object.key, async () => {
         const etag =
-          record.eventName === 'ObjectCreated:Copy'
-            ? await etagOf(record.s3.bucket.name, record.s3.object.key)
-            : undefined;
+          typeof multipartEtag === 'string'
+            ? multipartEtag
+            : record.eventName === 'ObjectCreated:Copy'
+              ? await etagOf(record.s3.bucket.name, record.s3.object.key)
+              : undefined;
         return toEventBridgeEvent(record, facts, context, { sequencer, etag });
       });
     }

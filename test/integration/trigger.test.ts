@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import {
   CompleteMultipartUploadCommand,
   CreateMultipartUploadCommand,
@@ -121,7 +122,9 @@ describe('S3 event → trigger → Step Functions (local emulators, real clients
       bucket: BUCKET,
       key,
       size: 16,
-      etag: part.ETag?.replace(/"/g, ''),
+      etag: `${createHash('md5')
+        .update(Buffer.from(part.ETag!.replace(/"/g, ''), 'hex'))
+        .digest('hex')}-1`,
       sequencer: S3ObjectCreatedEvent.parse(event).detail.object.sequencer,
       kind: 'upload',
       packageId: 'cod4x@21.3',
