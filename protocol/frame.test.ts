@@ -1,0 +1,158 @@
+import { describe, expect, it } from 'vitest';
+import { FrameOpener, FrameSealer } from './auth.js';
+import { FrameTooLargeError, ProtocolError } from './errors.js';
+import { encodeRawFrame, FrameDecoder, MAX_FRAME_LENGTH, type RawFrame } from './frame.js';
+import { decodePlainFrame, encodePlainFrame } from './handshake.js';
+import { type AnyMessage, decodeMessage, MESSAGE_TYPES } from './messages.js';
+
+const job: AnyMessage = { type: 'JOB', jobId: 'job-1', action: 'install', params: { version: '1.0.0' } };
+const log: AnyMessage = { type: 'LOG', jobId: 'job-1', lines: ['héllo', 'wörld ✓'] };
+const result: AnyMessage = {
+  type: 'RESULT',
+  jobId: 'job-1',
+  ok: false,
+  error: { code: 'E_X', message: 'no' },
+};
+
+const drain = (decoder: FrameDecoder): RawFrame[] => {
+  const frames: RawFrame[] = [];
+  for (let frame = decoder.next(); frame; frame = decoder.next()) frames.push(frame);
+  return frames;
+};
+
+const header = (length: number): Buffer => {
+  const bytes = Buffer.alloc(4);
+  bytes.writeUInt32BE(length, 0);
+  return bytes;
+};
+
+describe('FrameDecoder', () => {
+  it('round-trips frames fed one byte at a time', () => {
+    // Prepare
+    const bytes = Buffer.concat([job, log, result].map(encodePlainFrame));
+    const decoder = new FrameDecoder();
+    const frames: RawFrame[] = [];
+
+    // Act
+    for (const byte of bytes) {
+      decoder.push(Buffer.from([byte]));
+      frames.push(...drain(decoder));
+    }
+
+    // Assess
+    expect(frames.map(decodePlainFrame)).toEqual([job, log, result]);
+    expect(decoder.buffered).toBe(0);
+  });
+
+  it('splits coalesced frames delivered in one chunk, and frames cut at random points', () => {
+    const bytes = Buffer.concat([job, log, result, job].map(encodePlainFrame));
+    for (let cut = 1; cut < bytes.length; cut += 7) {
+      const decoder = new FrameDecoder();
+      decoder.push(bytes.subarray(0, cut));
+      const first = drain(decoder);
+      decoder.push(bytes.subarray(cut));
+      const frames = [...first, ...drain(decoder)];
+      expect(frames.map(decodePlainFrame)).toEqual([job, log, result, job]);
+    }
+  });
+
+  it('reassembles a frame of exactly the maximum length', () => {
+    const body = Buffer.alloc(MAX_FRAME_LENGTH - 1, 0x20);
+    const frame = encodeRawFrame(MESSAGE_TYPES.LOG, body);
+    const decoder = new FrameDecoder();
+    for (let offset = 0; offset < frame.length; offset += 65_536)
+      decoder.push(frame.subarray(offset, offset + 65_536));
+    expect(decoder.next()?.body.length).toBe(MAX_FRAME_LENGTH - 1);
+  });
+
+  it('rejects an oversize length from the header alone, before the body arrives', () => {
+    const decoder = new FrameDecoder();
+    decoder.push(header(MAX_FRAME_LENGTH + 1));
+    expect(() => decoder.next()).toThrow(FrameTooLargeError);
+    expect(decoder.buffered).toBe(0);
+    expect(() => decoder.push(Buffer.from([1]))).toThrow(
+      expect.objectContaining({ code: 'E_FRAME_TOO_LARGE' }),
+    );
+  });
+
+  it('refuses to encode a frame past the limit', () => {
+    expect(() => encodeRawFrame(MESSAGE_TYPES.LOG, Buffer.alloc(MAX_FRAME_LENGTH))).toThrow(
+      FrameTooLargeError,
+    );
+  });
+
+  it.each([
+    { name: 'zero length', bytes: header(0), code: 'E_BAD_FRAME' },
+    {
+      name: 'unknown type',
+      bytes: Buffer.concat([header(3), Buffer.from([0xee, 0x7b, 0x7d])]),
+      code: 'E_UNKNOWN_TYPE',
+    },
+  ])('rejects $name with $code', ({ bytes, code }) => {
+    const decoder = new FrameDecoder();
+    decoder.push(bytes);
+    expect(() => decoder.next()).toThrow(expect.objectContaining({ code }));
+  });
+});
+
+describe('decodeMessage', () => {
+  it.each([
+    { name: 'bad JSON', payload: '{"jobId":', code: 'E_BAD_JSON' },
+    { name: 'invalid UTF-8', payload: Buffer.from([0x7b, 0xff, 0x7d]), code: 'E_BAD_JSON' },
+    { name: 'a JSON array', payload: '[1,2]', code: 'E_BAD_JSON' },
+    { name: 'a missing field', payload: '{"jobId":"a"}', code: 'E_BAD_MESSAGE' },
+    {
+      name: 'a command line as action',
+      payload: '{"jobId":"a","action":"rm -rf /","params":{}}',
+      code: 'E_BAD_MESSAGE',
+    },
+  ])('rejects $name with $code', ({ payload, code }) => {
+    const bytes = typeof payload === 'string' ? Buffer.from(payload) : payload;
+    expect(() => decodeMessage(MESSAGE_TYPES.JOB, bytes)).toThrow(expect.objectContaining({ code }));
+  });
+
+  it('rejects an unknown type number', () => {
+    expect(() => decodeMessage(0x7f, Buffer.from('{}'))).toThrow(
+      expect.objectContaining({ code: 'E_UNKNOWN_TYPE' }),
+    );
+  });
+});
+
+describe('sealed frames', () => {
+  const key = Buffer.alloc(32, 7);
+  const open = (frames: Buffer[]) => {
+    const decoder = new FrameDecoder();
+    const opener = new FrameOpener(key);
+    for (const frame of frames) decoder.push(frame);
+    return drain(decoder).map((frame) => opener.open(frame));
+  };
+
+  it('open what was sealed, in order', () => {
+    const sealer = new FrameSealer(key);
+    expect(open([sealer.seal(job), sealer.seal(log)])).toEqual([job, log]);
+  });
+
+  it.each([
+    { name: 'a flipped payload byte', at: (frame: Buffer) => frame.length - 2, code: 'E_BAD_MAC' },
+    { name: 'a flipped type byte', at: () => 4, code: 'E_BAD_MAC' },
+    { name: 'a flipped sequence byte', at: () => 12, code: 'E_BAD_MAC' },
+    { name: 'a flipped tag byte', at: () => 20, code: 'E_BAD_MAC' },
+  ])('rejects $name', ({ at, code }) => {
+    const frame = Buffer.from(new FrameSealer(key).seal(job));
+    const index = at(frame);
+    frame[index] = frame[index]! ^ (index === 4 ? 0x01 : 0x40);
+    expect(() => open([frame])).toThrow(expect.objectContaining({ code }));
+  });
+
+  it('rejects a replayed frame and a reordered one', () => {
+    const sealer = new FrameSealer(key);
+    const [a, b] = [sealer.seal(job), sealer.seal(log)];
+    expect(() => open([a, a])).toThrow(expect.objectContaining({ code: 'E_REPLAY' }));
+    expect(() => open([b, a])).toThrow(expect.objectContaining({ code: 'E_SEQUENCE' }));
+  });
+
+  it('rejects a frame sealed under another key', () => {
+    const frame = new FrameSealer(Buffer.alloc(32, 8)).seal(job);
+    expect(() => open([frame])).toThrow(ProtocolError);
+  });
+});
