@@ -261,14 +261,12 @@ describe('local Step Functions: activity tasks and task tokens', () => {
   it('answers garbage tokens with InvalidToken and unknown well-formed tokens with TaskDoesNotExist', async () => {
     const { client } = stack;
     for (const send of [
-      (taskToken: string) => new SendTaskSuccessCommand({ taskToken, output: '{}' }),
-      (taskToken: string) => new SendTaskFailureCommand({ taskToken }),
-      (taskToken: string) => new SendTaskHeartbeatCommand({ taskToken }),
+      (taskToken: string) => client.send(new SendTaskSuccessCommand({ taskToken, output: '{}' })),
+      (taskToken: string) => client.send(new SendTaskFailureCommand({ taskToken })),
+      (taskToken: string) => client.send(new SendTaskHeartbeatCommand({ taskToken })),
     ]) {
-      await expect(client.send(send('garbage'))).rejects.toBeInstanceOf(InvalidToken);
-      await expect(client.send(send(`AQCEAAAAKgAAAA${'A'.repeat(128)}`))).rejects.toBeInstanceOf(
-        TaskDoesNotExist,
-      );
+      await expect(send('garbage')).rejects.toBeInstanceOf(InvalidToken);
+      await expect(send(`AQCEAAAAKgAAAA${'A'.repeat(128)}`)).rejects.toBeInstanceOf(TaskDoesNotExist);
     }
   });
 });
