@@ -1,0 +1,159 @@
+import { hc } from 'hono/client';
+import { z } from 'zod';
+import type { AppType } from '../functions/api/app.js';
+import type { ApiConfig } from './config.js';
+import { ApiError, UserError } from './errors.js';
+
+/**
+ * The only module that talks HTTP to the API. Paths, inputs and outputs come from the API's
+ * own route types (`hc<AppType>`), so a route change that breaks the CLI breaks `tsc`.
+ */
+
+const Problem = z.object({
+  error: z.string(),
+  code: z.string(),
+  requestId: z.string().optional(),
+  issues: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+});
+
+interface AnyResponse {
+  readonly ok: boolean;
+  readonly status: number;
+  readonly statusText: string;
+  json(): Promise<unknown>;
+}
+
+/** The body type of a response union's success members. */
+type Success<R> = R extends { ok: true; json(): Promise<infer T> } ? T : never;
+
+const hintFor = (status: number, config: ApiConfig, requestId: string | undefined): string | undefined => {
+  switch (status) {
+    case 401:
+      return `the API key from ${config.sources.apiKey} was not accepted; check it, or ask an admin for one (\`gsm keys create\`)`;
+    case 403:
+      return 'ask an admin for a key with the role this needs';
+    default:
+      return status >= 500 && requestId
+        ? `the server failed; its log has request id ${requestId}`
+        : undefined;
+  }
+};
+
+const toApiError = async (response: AnyResponse, config: ApiConfig): Promise<ApiError> => {
+  const body = await response.json().catch(() => undefined);
+  const problem = Problem.safeParse(body);
+  if (!problem.success) {
+    // Not the API's own error shape: a proxy, or not a gsm endpoint at all.
+    return new ApiError(`HTTP ${response.status} ${response.statusText} from ${config.endpoint}`, {
+      status: response.status,
+      code: 'E_HTTP',
+      hint: `is ${config.endpoint} (from ${config.sources.endpoint}) a gsm API?`,
+    });
+  }
+  const { error, code, requestId, issues } = problem.data;
+  return new ApiError(error, {
+    status: response.status,
+    code,
+    requestId,
+    issues,
+    hint: hintFor(response.status, config, requestId),
+  });
+};
+
+const NETWORK_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+]);
+
+const networkCode = (error: unknown): string | undefined => {
+  // undici reports network failures as `TypeError: fetch failed` with the socket error as cause.
+  const cause = (error as { cause?: { code?: unknown } } | undefined)?.cause;
+  if (error instanceof TypeError && typeof cause?.code === 'string') return cause.code;
+  return undefined;
+};
+
+export type ApiClient = ReturnType<typeof createApiClient>;
+
+export interface ClientOptions {
+  /** For tests; the global fetch otherwise. */
+  readonly fetch?: typeof fetch;
+}
+
+export const createApiClient = (config: ApiConfig, options: ClientOptions = {}) => {
+  const api = hc<AppType>(config.endpoint, {
+    headers: { authorization: `Bearer ${config.apiKey}` },
+    ...(options.fetch ? { fetch: options.fetch } : {}),
+  }).v1;
+
+  /** Sends, then returns the success body or throws ApiError / UserError. */
+  const call = async <R extends AnyResponse>(send: () => Promise<R>): Promise<Success<R>> => {
+    let response: R;
+    try {
+      response = await send();
+    } catch (error) {
+      const code = networkCode(error);
+      if (code === undefined) throw error;
+      const hint = NETWORK_CODES.has(code)
+        ? `is \`gsm dev\` running? endpoint ${config.endpoint} (from ${config.sources.endpoint})`
+        : `endpoint ${config.endpoint} (from ${config.sources.endpoint})`;
+      throw new UserError(`cannot reach the gsm API at ${config.endpoint} (${code})`, { cause: error, hint });
+    }
+    if (!response.ok) throw await toApiError(response, config);
+    // 204 has no body; every other success is JSON.
+    if (response.status === 204) return undefined as Success<R>;
+    return (await response.json()) as Success<R>;
+  };
+
+  type HostQuery = Parameters<typeof api.hosts.$get>[0]['query'];
+  type HostInput = Parameters<typeof api.hosts.$post>[0]['json'];
+  type HostPatch = Parameters<(typeof api.hosts)[':id']['$patch']>[0]['json'];
+  type GameInput = Parameters<typeof api.games.$post>[0]['json'];
+  type KeyInput = Parameters<typeof api.keys.$post>[0]['json'];
+  type Cursor = string | undefined;
+
+  return {
+    endpoint: config.endpoint,
+    health: () => call(() => api.health.$get()),
+    hosts: {
+      list: (query: HostQuery) => call(() => api.hosts.$get({ query })),
+      create: (json: HostInput) => call(() => api.hosts.$post({ json })),
+      get: (id: string) => call(() => api.hosts[':id'].$get({ param: { id } })),
+      update: (id: string, json: HostPatch) => call(() => api.hosts[':id'].$patch({ param: { id }, json })),
+      remove: (id: string) => call(() => api.hosts[':id'].$delete({ param: { id } })),
+    },
+    games: {
+      list: (cursor: Cursor) => call(() => api.games.$get({ query: { cursor } })),
+      create: (json: GameInput) => call(() => api.games.$post({ json })),
+    },
+    keys: {
+      list: (cursor: Cursor) => call(() => api.keys.$get({ query: { cursor } })),
+      create: (json: KeyInput) => call(() => api.keys.$post({ json })),
+      revoke: (id: string) => call(() => api.keys[':id'].$delete({ param: { id } })),
+    },
+  };
+};
+
+/** Every item of a paged list, following `next` until the last page. */
+export const collectPages = async <T>(
+  fetchPage: (cursor: string | undefined) => Promise<{ items: T[]; next: string | null }>,
+): Promise<T[]> => {
+  const items: T[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await fetchPage(cursor);
+    items.push(...page.items);
+    cursor = page.next ?? undefined;
+  } while (cursor !== undefined);
+  return items;
+};
+
+export type HostQuery = Parameters<ApiClient['hosts']['list']>[0];
+export type NewHost = Parameters<ApiClient['hosts']['create']>[0];
+export type NewGame = Parameters<ApiClient['games']['create']>[0];
+export type PublicHostView = Awaited<ReturnType<ApiClient['hosts']['get']>>;
+export type GameView = Awaited<ReturnType<ApiClient['games']['list']>>['items'][number];
+export type KeyView = Awaited<ReturnType<ApiClient['keys']['list']>>['items'][number];

@@ -1,0 +1,39 @@
+import type { CommandDefinition } from '../command.js';
+import { devCommand } from './dev.js';
+import { gamesAddCommand } from './games/add.js';
+import { gamesListCommand } from './games/list.js';
+import { hostsAddCommand } from './hosts/add.js';
+import { hostsListCommand } from './hosts/list.js';
+import { hostsRemoveCommand } from './hosts/remove.js';
+import { hostsShowCommand } from './hosts/show.js';
+import { hostsTagCommand } from './hosts/tag.js';
+import { keysCreateCommand } from './keys/create.js';
+import { keysListCommand } from './keys/list.js';
+import { keysRevokeCommand } from './keys/revoke.js';
+
+export interface CommandRegistration {
+  /** The words after `gsm`: a noun and a verb, or one word. */
+  readonly command: string;
+  readonly definition: CommandDefinition;
+}
+
+/** What `gsm <noun>` alone is about, in `gsm --help`. */
+export const NOUNS: Readonly<Record<string, string>> = {
+  hosts: 'game hosts and download origins',
+  games: 'game definitions',
+  keys: 'API keys (admin)',
+};
+
+export const COMMANDS: readonly CommandRegistration[] = [
+  { command: 'dev', definition: devCommand },
+  { command: 'hosts list', definition: hostsListCommand },
+  { command: 'hosts add', definition: hostsAddCommand },
+  { command: 'hosts show', definition: hostsShowCommand },
+  { command: 'hosts tag', definition: hostsTagCommand },
+  { command: 'hosts remove', definition: hostsRemoveCommand },
+  { command: 'games list', definition: gamesListCommand },
+  { command: 'games add', definition: gamesAddCommand },
+  { command: 'keys create', definition: keysCreateCommand },
+  { command: 'keys list', definition: keysListCommand },
+  { command: 'keys revoke', definition: keysRevokeCommand },
+];
