@@ -1,6 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DYNAMODB_BACKENDS, startTestDynamoDb, type TestDynamoDb } from '../../test/helpers/dynamodb.js';
-import { ConflictError, NotFoundError, StateConflictError, ValidationError } from '../errors.js';
+import {
+  BadCursorError,
+  ConflictError,
+  NotFoundError,
+  StateConflictError,
+  ValidationError,
+} from '../errors.js';
 import type { NewPackage, NewRelease } from './types.js';
 
 const basePackage: NewPackage = {
@@ -90,6 +96,10 @@ describe.each(DYNAMODB_BACKENDS)('games, origins, packages and releases on %s', 
       expect(exact.items.map((p) => p.id)).toEqual(['cod4x@1.2.0']);
       expect(all.items).toHaveLength(3);
       await expect(db.store.packages.list({ version: '1.2.0' })).rejects.toBeInstanceOf(ValidationError);
+      const page = await db.store.packages.list({ limit: 1 });
+      await expect(db.store.packages.list({ game: 'cod4xx', cursor: page.next })).rejects.toBeInstanceOf(
+        BadCursorError,
+      );
     });
 
     it('moves along its transitions only, keeping a duplicate move harmless', async () => {

@@ -8,7 +8,7 @@ import {
   type QueryCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import type { z } from 'zod';
-import { ConflictError, GsmError, NotFoundError, ValidationError } from '../errors.js';
+import { BadCursorError, ConflictError, GsmError, NotFoundError, ValidationError } from '../errors.js';
 import type { Page, PageRequest } from '../model/index.js';
 import { decodeCursor, encodeCursor, type Key, pageLimit, stripInternal } from './keys.js';
 import { TABLE } from './table.js';
@@ -103,6 +103,8 @@ export interface IndexQuery {
   readonly names?: Record<string, string>;
   readonly values?: Record<string, unknown>;
   readonly newestFirst?: boolean;
+  /** What every index sort key in range starts with: a cursor outside it is refused. */
+  readonly sortPrefix?: string;
 }
 
 /**
@@ -119,6 +121,9 @@ export const queryPage = async (ctx: StoreContext, query: IndexQuery, page: Page
   let start: Key | undefined = page.cursor
     ? decodeCursor(page.cursor, { attributes: keyAttributes, partition })
     : undefined;
+  if (start && query.sortPrefix && !start[index.sortKey]?.startsWith(query.sortPrefix)) {
+    throw new BadCursorError();
+  }
   const collected: Item[] = [];
   for (;;) {
     const need = limit - collected.length;
@@ -126,14 +131,17 @@ export const queryPage = async (ctx: StoreContext, query: IndexQuery, page: Page
       TableName: ctx.table,
       IndexName: index.name,
       KeyConditionExpression: ['#ipk = :ipk', query.sortCondition].filter(Boolean).join(' AND '),
-      ExpressionAttributeNames: { '#ipk': index.partitionKey, '#sk': index.sortKey, ...query.names },
+      ExpressionAttributeNames: {
+        '#ipk': index.partitionKey,
+        ...(query.sortCondition ? { '#sk': index.sortKey } : {}),
+        ...query.names,
+      },
       ExpressionAttributeValues: { ':ipk': query.partition, ...query.values },
       Limit: query.filter ? Math.max(need + 1, 100) : need + 1,
       ScanIndexForward: !query.newestFirst,
       ExclusiveStartKey: start,
       FilterExpression: query.filter,
     };
-    if (!query.sortCondition) delete input.ExpressionAttributeNames?.['#sk'];
     const out = await ctx.documents.send(new QueryCommand(input));
     collected.push(...(out.Items ?? []));
     if (collected.length > limit) {

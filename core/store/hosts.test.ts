@@ -1,5 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DYNAMODB_BACKENDS, startTestDynamoDb, type TestDynamoDb } from '../../test/helpers/dynamodb.js';
+import {
+  DYNAMODB_BACKENDS,
+  holdRequests,
+  startTestDynamoDb,
+  type TestDynamoDb,
+} from '../../test/helpers/dynamodb.js';
 import {
   BadCursorError,
   ConflictError,
@@ -194,11 +199,17 @@ describe.each(DYNAMODB_BACKENDS)('host store on %s', (backend) => {
     });
 
     it('lets exactly one of two concurrent updates win; the other gets the current host', async () => {
+      // Prepare: hold both writes until both updates have read revision 1, so they truly race.
       await db.store.hosts.create({ ...baseHost, id: 'race-1' });
+      const release = holdRequests(db.documents, 'PutItemCommand', 2);
+
+      // Act
       const results = await Promise.allSettled([
         db.store.hosts.update('race-1', { tags: { who: 'a' } }),
         db.store.hosts.update('race-1', { tags: { who: 'b' } }),
-      ]);
+      ]).finally(release);
+
+      // Assess
       const won = results.filter((r) => r.status === 'fulfilled');
       const lost = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
       expect(won).toHaveLength(1);

@@ -1,5 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DYNAMODB_BACKENDS, startTestDynamoDb, type TestDynamoDb } from '../../test/helpers/dynamodb.js';
+import {
+  DYNAMODB_BACKENDS,
+  holdRequests,
+  startTestDynamoDb,
+  type TestDynamoDb,
+} from '../../test/helpers/dynamodb.js';
 import { NotFoundError, StateConflictError } from '../errors.js';
 import { type JobState, LOG_TAIL_LINES } from '../model/index.js';
 import type { NewJob } from './types.js';
@@ -166,7 +171,10 @@ describe.each(DYNAMODB_BACKENDS)('job store on %s', (backend) => {
 
     it('loses no lines when appends race', async () => {
       const job = await newJob();
-      await Promise.all(['a', 'b', 'c'].map((line) => db.store.jobs.appendLog(job.id, [line])));
+      const release = holdRequests(db.documents, 'UpdateItemCommand', 3);
+      await Promise.all(['a', 'b', 'c'].map((line) => db.store.jobs.appendLog(job.id, [line]))).finally(
+        release,
+      );
       const stored = await db.store.jobs.get(job.id);
       expect([...stored.logTail].sort()).toEqual(['a', 'b', 'c']);
     });

@@ -84,8 +84,16 @@ export const createPackageStore = (ctx: StoreContext): PackageStore => {
         query.game === undefined
           ? {}
           : query.version === undefined
-            ? { sortCondition: 'begins_with(#sk, :prefix)', values: { ':prefix': `${query.game}#` } }
-            : { sortCondition: '#sk = :exact', values: { ':exact': `${query.game}#${query.version}` } };
+            ? {
+                sortCondition: 'begins_with(#sk, :prefix)',
+                values: { ':prefix': `${query.game}#` },
+                sortPrefix: `${query.game}#`,
+              }
+            : {
+                sortCondition: '#sk = :exact',
+                values: { ':exact': `${query.game}#${query.version}` },
+                sortPrefix: `${query.game}#${query.version}`,
+              };
       const result = await queryPage(
         ctx,
         { index: BY_TYPE, partition: ENTITY.package, ...sortCondition },

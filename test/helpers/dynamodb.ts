@@ -60,3 +60,36 @@ export const startTestDynamoDb = async (backend: DynamoDbBackend, name: string):
     },
   };
 };
+
+/**
+ * For race tests: parks `command` requests (e.g. `PutItemCommand`) until `count` of them
+ * wait, then lets that one batch go at once. The returned function removes the hold.
+ */
+export const holdRequests = (
+  client: DynamoDBDocumentClient,
+  command: string,
+  count: number,
+): (() => void) => {
+  const parked: (() => void)[] = [];
+  let released = false;
+  const name = `hold-${command}`;
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      if (context.commandName === command && !released) {
+        await new Promise<void>((resolve) => {
+          parked.push(resolve);
+          if (parked.length < count) return;
+          // One batch only: retries after the race must go straight through.
+          released = true;
+          for (const go of parked.splice(0)) go();
+        });
+      }
+      return next(args);
+    },
+    { step: 'initialize', name },
+  );
+  return () => {
+    client.middlewareStack.remove(name);
+    for (const go of parked.splice(0)) go();
+  };
+};
