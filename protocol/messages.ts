@@ -99,10 +99,11 @@ export const PAYLOAD_SCHEMAS = {
 } as const satisfies Record<MessageName, z.ZodType>;
 
 type Payloads = { [K in MessageName]: z.infer<(typeof PAYLOAD_SCHEMAS)[K]> };
-type WithType<K extends MessageName> = Payloads[K] extends infer P
-  ? P extends object
-    ? { type: K } & P
-    : never
+/** Empty payloads (STATUS) infer as Record<string, never>: such a message is just its type. */
+type WithType<K extends MessageName, P = Payloads[K]> = P extends object
+  ? string extends keyof P
+    ? { type: K }
+    : { type: K } & P
   : never;
 
 /** Any message, flat: `{ type: 'JOB', jobId, action, params }`. On the wire `type` is the u8. */
