@@ -1,0 +1,233 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import type { AddressInfo } from 'node:net';
+import { join, resolve } from 'node:path';
+import { serve } from '@hono/node-server';
+import './polyfills.js';
+import { createAwsClients } from '../core/aws.js';
+import { ConfigError } from '../core/errors.js';
+import { createLogger, type Logger } from '../core/log.js';
+import { createStore, ensureTable } from '../core/store/index.js';
+import type { Store } from '../core/store/types.js';
+import { createApp } from '../functions/api/app.js';
+import { startDynalite, startDynamoDbLocal } from './dynamodb.js';
+import { startS3 } from './s3.js';
+import { seedDemo } from './seed.js';
+import { startStepFunctions } from './stepfunctions/index.js';
+
+export interface DevOptions {
+  /** First of four consecutive ports (API, DynamoDB, S3, Step Functions); 0 picks free ones. */
+  readonly port?: number;
+  /** Keep DynamoDB and S3 state here across restarts; in memory / a temp dir otherwise. */
+  readonly data?: string;
+  readonly dynamodb?: 'dynalite' | 'amazon';
+  /** Use this admin key instead of generating one (GSM_API_KEY). */
+  readonly apiKey?: string;
+  readonly demo?: boolean;
+  /** Where `.gsm/dev.json` goes; the working directory by default. */
+  readonly cwd?: string;
+  readonly logLevel?: string;
+}
+
+/** What `.gsm/dev.json` holds: enough for any AWS SDK, the AWS CLI or a script to use the stack. */
+export interface DevEndpoints {
+  readonly api: string;
+  readonly apiKey: string;
+  readonly region: string;
+  readonly credentials: { readonly accessKeyId: string; readonly secretAccessKey: string };
+  readonly dynamodb: string;
+  readonly s3: string;
+  readonly stepfunctions: string;
+  readonly bucket: string;
+  readonly table: string;
+  readonly dynamodbEngine: 'dynalite' | 'amazon';
+  readonly pid: number;
+}
+
+export interface DevStack {
+  readonly endpoints: DevEndpoints;
+  readonly store: Store;
+  readonly logger: Logger;
+  close(): Promise<void>;
+}
+
+export const DEV_REGION = 'us-east-1';
+export const DEV_TABLE = 'gsm';
+export const DEV_BUCKET = 'gsm-packages';
+/** s3rver accepts only its own key pair; the other emulators accept any. */
+export const DEV_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } as const;
+
+export const DEFAULT_DEV_PORT = 8420;
+
+const portAt = (base: number, offset: number): number => (base === 0 ? 0 : base + offset);
+
+/**
+ * Starts the whole local stack in this process and returns once every part answers.
+ * Each part is stopped in reverse order by `close()`, also when a later part fails to start.
+ */
+export const startDevStack = async (options: DevOptions = {}): Promise<DevStack> => {
+  const logger = createLogger('gsm-dev', { level: options.logLevel ?? 'info' });
+  const engine = options.dynamodb ?? 'dynalite';
+  const data = options.data ? resolve(options.data) : undefined;
+  const basePort = options.port ?? DEFAULT_DEV_PORT;
+  const stops: (() => Promise<void>)[] = [];
+  const close = async () => {
+    for (const stop of stops.reverse()) await stop().catch((err) => logger.warn({ err }, 'stop failed'));
+    stops.length = 0;
+  };
+
+  try {
+    const dynamo =
+      engine === 'amazon'
+        ? await startDynamoDbLocal({
+            port: portAt(basePort, 1),
+            dataDir: data && join(data, 'dynamodb-local'),
+          })
+        : await startDynalite({ port: portAt(basePort, 1), dataDir: data && join(data, 'dynalite') });
+    stops.push(() => dynamo.close());
+
+    let onObjectEvent: (event: unknown) => Promise<void> = async () => {};
+    const s3 = await startS3({
+      bucket: DEV_BUCKET,
+      port: portAt(basePort, 2),
+      directory: data && join(data, 's3'),
+      onEvent: (event) => onObjectEvent(event),
+      logger: logger.child({ component: 's3' }),
+    });
+    stops.push(() => s3.close());
+
+    const sfn = await startStepFunctions({
+      port: portAt(basePort, 3),
+      region: DEV_REGION,
+      lambdas: lambdaHandlers,
+      logger: logger.child({ component: 'stepfunctions' }),
+    });
+    stops.push(() => sfn.close());
+
+    // The handler modules read their configuration from the environment exactly as in
+    // Lambda, so the local stack gives them the same variables AWS would.
+    Object.assign(process.env, {
+      AWS_REGION: DEV_REGION,
+      AWS_ACCESS_KEY_ID: DEV_CREDENTIALS.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: DEV_CREDENTIALS.secretAccessKey,
+      AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
+      AWS_ENDPOINT_URL_S3: s3.endpoint,
+      AWS_ENDPOINT_URL_SFN: sfn.endpoint,
+      GSM_S3_FORCE_PATH_STYLE: 'true',
+      GSM_TABLE: DEV_TABLE,
+      GSM_BUCKET: DEV_BUCKET,
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+    });
+
+    const clients = createAwsClients({
+      region: DEV_REGION,
+      endpoints: { dynamodb: dynamo.endpoint, s3: s3.endpoint, stepfunctions: sfn.endpoint },
+      credentials: DEV_CREDENTIALS,
+      s3ForcePathStyle: true,
+    });
+    stops.push(async () => {
+      clients.dynamodb.destroy();
+      clients.s3.destroy();
+      clients.sfn.destroy();
+    });
+    await ensureTable(clients.dynamodb, DEV_TABLE);
+    const store = createStore({ documents: clients.documents, table: DEV_TABLE });
+
+    const trigger = await import('../functions/trigger/handler.js');
+    onObjectEvent = async (event) => {
+      await trigger.handler(event as Parameters<typeof trigger.handler>[0]);
+    };
+
+    const apiKey = await ensureAdminKey(store, options.apiKey);
+    const app = createApp({ store, logger: logger.child({ component: 'api' }) });
+    const server = await listen(app.fetch, portAt(basePort, 0));
+    stops.push(() => new Promise<void>((done) => server.close(() => done())));
+    const api = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+
+    if (options.demo ?? true) await seedDemo(store);
+
+    const endpoints: DevEndpoints = {
+      api,
+      apiKey,
+      region: DEV_REGION,
+      credentials: { ...DEV_CREDENTIALS },
+      dynamodb: dynamo.endpoint,
+      s3: s3.endpoint,
+      stepfunctions: sfn.endpoint,
+      bucket: DEV_BUCKET,
+      table: DEV_TABLE,
+      dynamodbEngine: engine,
+      pid: process.pid,
+    };
+    const dir = join(options.cwd ?? process.cwd(), '.gsm');
+    await mkdir(dir, { recursive: true });
+    await writeFile(join(dir, 'dev.json'), `${JSON.stringify(endpoints, null, 2)}\n`, { mode: 0o600 });
+    return { endpoints, store, logger, close };
+  } catch (error) {
+    await close();
+    if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+      throw new ConfigError(
+        `a port of ${basePort}-${basePort + 3} is in use (another gsm dev?); pass --port N, or --port 0 for free ones`,
+        { cause: error },
+      );
+    }
+    throw error;
+  }
+};
+
+/** Task states resolve to the same handler modules Lambda runs, by function name. */
+const LAMBDA_MODULES: Readonly<
+  Record<string, () => Promise<{ handler: (event: never) => Promise<unknown> }>>
+> = {
+  'gsm-trigger': () => import('../functions/trigger/handler.js'),
+};
+
+const lambdaHandlers = async (functionName: string) => {
+  const load = LAMBDA_MODULES[functionName];
+  if (!load) return undefined;
+  const { handler } = await load();
+  return (event: unknown) => handler(event as never);
+};
+
+const ensureAdminKey = async (store: Store, given: string | undefined): Promise<string> => {
+  if (given) {
+    try {
+      await store.apiKeys.verify(given);
+      return given;
+    } catch {
+      return (await store.apiKeys.create({ name: 'dev-admin', role: 'admin', key: given })).key;
+    }
+  }
+  return (await store.apiKeys.create({ name: 'dev-admin', role: 'admin' })).key;
+};
+
+const listen = (fetch: Parameters<typeof serve>[0]['fetch'], port: number) =>
+  new Promise<ReturnType<typeof serve>>((resolveServer, reject) => {
+    const server = serve({ fetch, port, hostname: '127.0.0.1' }, () => resolveServer(server));
+    server.once('error', reject);
+  });
+
+/** `gsm dev`: start, print where everything is, run until Ctrl-C or SIGTERM. */
+export const runDev = async (options: DevOptions = {}): Promise<number> => {
+  const started = performance.now();
+  const stack = await startDevStack(options);
+  const { endpoints } = stack;
+  const seconds = ((performance.now() - started) / 1000).toFixed(1);
+  console.log(`gsm dev is up in ${seconds}s (DynamoDB: ${endpoints.dynamodbEngine})
+
+  API             ${endpoints.api}   (console: ${endpoints.api}/console)
+  API key         ${endpoints.apiKey}
+  DynamoDB        ${endpoints.dynamodb}   table ${endpoints.table}
+  S3              ${endpoints.s3}   bucket ${endpoints.bucket} (path-style)
+  Step Functions  ${endpoints.stepfunctions}
+  credentials     ${endpoints.credentials.accessKeyId} / ${endpoints.credentials.secretAccessKey}, region ${endpoints.region}
+
+Written to .gsm/dev.json; try: gsm hosts list. Ctrl-C stops.`);
+  await new Promise<void>((done) => {
+    const stop = () => done();
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+  console.log('stopping…');
+  await stack.close();
+  return 0;
+};
