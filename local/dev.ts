@@ -65,7 +65,11 @@ const portAt = (base: number, offset: number): number => (base === 0 ? 0 : base 
  * Each part is stopped in reverse order by `close()`, also when a later part fails to start.
  */
 export const startDevStack = async (options: DevOptions = {}): Promise<DevStack> => {
-  const logger = createLogger('gsm-dev', { level: options.logLevel ?? 'info' });
+  // Logs go to stderr so that stdout carries only what gsm dev prints for people.
+  const logger = createLogger('gsm-dev', {
+    level: options.logLevel ?? process.env.GSM_LOG_LEVEL ?? 'warn',
+    destination: process.stderr,
+  });
   const engine = options.dynamodb ?? 'dynalite';
   const data = options.data ? resolve(options.data) : undefined;
   const basePort = options.port ?? DEFAULT_DEV_PORT;
@@ -91,7 +95,7 @@ export const startDevStack = async (options: DevOptions = {}): Promise<DevStack>
       port: portAt(basePort, 2),
       directory: data && join(data, 's3'),
       onEvent: (event) => onObjectEvent(event),
-      logger: logger.child({ component: 's3' }),
+      logger,
     });
     stops.push(() => s3.close());
 
@@ -214,7 +218,7 @@ export const runDev = async (options: DevOptions = {}): Promise<number> => {
   const seconds = ((performance.now() - started) / 1000).toFixed(1);
   console.log(`gsm dev is up in ${seconds}s (DynamoDB: ${endpoints.dynamodbEngine})
 
-  API             ${endpoints.api}   (console: ${endpoints.api}/console)
+  API             ${endpoints.api}
   API key         ${endpoints.apiKey}
   DynamoDB        ${endpoints.dynamodb}   table ${endpoints.table}
   S3              ${endpoints.s3}   bucket ${endpoints.bucket} (path-style)

@@ -22,4 +22,8 @@ if (typeof promiseConstructor.withResolvers !== 'function') {
   };
 }
 
+// The SDK warns on every start that releases after January 2027 need Node 22. The move is
+// planned (README); the notice would only clutter CLI and service output until then.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
 export {};
