@@ -8,7 +8,7 @@ import { AlreadyRunningError, RunAsRootError, SpawnFailedError } from './errors.
 import { type ExitInfo, GameProcess } from './game-process.js';
 import { DEFAULT_LOG_POLICY, type LogPolicy, LogWatcher, openConsoleLog } from './log-file.js';
 import { LaunchSpec, type LaunchSpecInput, readPidFile, removePidFile, writePidFile } from './pid-file.js';
-import { checkIdentity, type IdentityCheck } from './proc.js';
+import { checkIdentity, type IdentityCheck, signalGroup } from './proc.js';
 
 /** Lifecycle of one game server, as Wings names it. */
 export const SERVER_STATES = {
@@ -390,8 +390,9 @@ export class Supervisor {
       proc.signal('SIGKILL');
       await handled;
     }
-    // Anything the game left behind in its group goes with it.
-    proc.signal('SIGKILL');
+    // Anything the game left behind in its group goes with it. Only for our own child: its exit
+    // is seen at once, while an adopted one is polled and its pid could be reused meanwhile.
+    if (!proc.adopted) signalGroup(proc.pid, 'SIGKILL');
     return { wasRunning: true, killed, waitedMs: Date.now() - started, exit: this.lastExit };
   }
 }
