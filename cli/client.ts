@@ -60,33 +60,23 @@ const toApiError = async (response: AnyResponse, config: ApiConfig): Promise<Api
   });
 };
 
-const NETWORK_CODES = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'ETIMEDOUT',
-  'EHOSTUNREACH',
-]);
+/** Failures that usually mean nothing is serving the endpoint. */
+const NOT_LISTENING = new Set(['ECONNREFUSED', 'ECONNRESET']);
 
-const networkCode = (error: unknown): string | undefined => {
-  // undici reports network failures as `TypeError: fetch failed` with the socket error as cause.
-  const cause = (error as { cause?: { code?: unknown } } | undefined)?.cause;
-  if (error instanceof TypeError && typeof cause?.code === 'string') return cause.code;
-  return undefined;
+/** What went wrong on the network, when `send` failed there rather than in our own code. */
+const networkFailure = (error: unknown): string | undefined => {
+  // undici reports every network failure as a TypeError whose cause is the socket error
+  // (ECONNREFUSED, ENOTFOUND ...) or its own refusal (a blocked port, a bad URL).
+  if (!(error instanceof TypeError) || !(error.cause instanceof Error)) return undefined;
+  const { code } = error.cause as NodeJS.ErrnoException;
+  return typeof code === 'string' ? code : error.cause.message;
 };
 
 export type ApiClient = ReturnType<typeof createApiClient>;
 
-export interface ClientOptions {
-  /** For tests; the global fetch otherwise. */
-  readonly fetch?: typeof fetch;
-}
-
-export const createApiClient = (config: ApiConfig, options: ClientOptions = {}) => {
+export const createApiClient = (config: ApiConfig) => {
   const api = hc<AppType>(config.endpoint, {
     headers: { authorization: `Bearer ${config.apiKey}` },
-    ...(options.fetch ? { fetch: options.fetch } : {}),
   }).v1;
 
   /** Sends, then returns the success body or throws ApiError / UserError. */
@@ -95,12 +85,14 @@ export const createApiClient = (config: ApiConfig, options: ClientOptions = {}) 
     try {
       response = await send();
     } catch (error) {
-      const code = networkCode(error);
-      if (code === undefined) throw error;
-      const hint = NETWORK_CODES.has(code)
-        ? `is \`gsm dev\` running? endpoint ${config.endpoint} (from ${config.sources.endpoint})`
-        : `endpoint ${config.endpoint} (from ${config.sources.endpoint})`;
-      throw new UserError(`cannot reach the gsm API at ${config.endpoint} (${code})`, { cause: error, hint });
+      const failure = networkFailure(error);
+      if (failure === undefined) throw error;
+      const where = `endpoint ${config.endpoint} (from ${config.sources.endpoint})`;
+      const hint = NOT_LISTENING.has(failure) ? `is \`gsm dev\` running? ${where}` : `check the ${where}`;
+      throw new UserError(`cannot reach the gsm API at ${config.endpoint} (${failure})`, {
+        cause: error,
+        hint,
+      });
     }
     if (!response.ok) throw await toApiError(response, config);
     // 204 has no body; every other success is JSON.
