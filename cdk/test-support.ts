@@ -1,5 +1,8 @@
 import { App, Stack } from 'aws-cdk-lib';
 import type { Template } from 'aws-cdk-lib/assertions';
+import { Data } from './constructs/data.js';
+import { PackagesBucket } from './constructs/packages-bucket.js';
+import { Secrets } from './constructs/secrets.js';
 import { FEATURE_FLAGS } from './feature-flags.js';
 
 export interface TestAppOptions {
@@ -48,3 +51,21 @@ export const identityStatements = (template: Template): PolicyStatementJson[] =>
 
 export const actionsOf = (statement: PolicyStatementJson): readonly string[] => asList(statement.Action);
 export const resourcesOf = (statement: PolicyStatementJson): readonly unknown[] => asList(statement.Resource);
+
+/** The resources most constructs take as props, built the way the stack builds them. */
+export const baseResources = (stack: Stack) => ({
+  data: new Data(stack, 'Data'),
+  packages: new PackagesBucket(stack, 'Packages'),
+  secrets: new Secrets(stack, 'Secrets'),
+});
+
+/** Statements of the policies attached to the role whose logical id starts with `rolePrefix`. */
+export const statementsOfRole = (template: Template, rolePrefix: string): PolicyStatementJson[] =>
+  Object.values(template.findResources('AWS::IAM::Policy')).flatMap((resource) => {
+    const properties = (resource as { Properties: { Roles?: { Ref?: string }[]; PolicyDocument: unknown } })
+      .Properties;
+    const attached = (properties.Roles ?? []).some((role) => role.Ref?.startsWith(rolePrefix));
+    return attached
+      ? asList((properties.PolicyDocument as { Statement?: PolicyStatementJson[] }).Statement)
+      : [];
+  });

@@ -1,0 +1,103 @@
+import { existsSync, readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { describe, expect, it } from 'vitest';
+import { EXAMPLE_DEFINITION, EXAMPLE_TASKS } from '../constructs/workflow.fixture.js';
+import { testApp } from '../test-support.js';
+import { WORKFLOWS } from '../workflows.js';
+import { GsmStack } from './gsm-stack.js';
+
+const build = (options: { withWorkflow?: boolean; schemaValidation?: boolean } = {}) => {
+  const app = testApp({ schemaValidation: options.schemaValidation ?? false });
+  const stack = new GsmStack(app, 'Gsm', {
+    ...(options.withWorkflow
+      ? { workflows: [{ name: 'example', definition: () => EXAMPLE_DEFINITION, tasks: EXAMPLE_TASKS }] }
+      : {}),
+  });
+  return { app, stack, template: Template.fromStack(stack) };
+};
+
+describe('GsmStack', () => {
+  it('holds the table, the bucket, the HTTP API, the Node 22 Lambdas, the activity, the Fargate relay and the intake rule', () => {
+    // Act
+    const { template } = build();
+
+    // Assess
+    template.resourceCountIs('AWS::DynamoDB::GlobalTable', 1);
+    template.resourceCountIs('AWS::ApiGatewayV2::Api', 1);
+    template.resourceCountIs('AWS::StepFunctions::Activity', 1);
+    template.resourceCountIs('AWS::ECS::Service', 1);
+    template.resourceCountIs('AWS::Events::Rule', 1);
+    template.resourceCountIs('AWS::SecretsManager::Secret', 1);
+    template.hasResourceProperties('AWS::S3::Bucket', { VersioningConfiguration: { Status: 'Enabled' } });
+    const gsmFunctions = template.findResources('AWS::Lambda::Function', {
+      Properties: { Description: Match.stringLikeRegexp('^gsm ') },
+    });
+    expect(Object.keys(gsmFunctions)).toHaveLength(2);
+    for (const fn of Object.values(gsmFunctions)) {
+      expect(fn).toMatchObject({ Properties: { Runtime: 'nodejs22.x', Architectures: ['arm64'] } });
+    }
+  });
+
+  it('deploys no state machine until workflows/ has one to give (the list is data)', () => {
+    // Act
+    const { template } = build();
+
+    // Assess
+    expect(WORKFLOWS.length).toBe(0);
+    template.resourceCountIs('AWS::StepFunctions::StateMachine', 0);
+  });
+
+  it('wires a listed workflow: one Lambda per task, its machine, the API variable and an alarm', () => {
+    // Act
+    const { stack, template } = build({ withWorkflow: true });
+
+    // Assess
+    template.resourceCountIs('AWS::StepFunctions::StateMachine', 1);
+    template.resourcePropertiesCountIs(
+      'AWS::Lambda::Function',
+      { Description: Match.stringLikeRegexp('^gsm workflow task ') },
+      Object.keys(EXAMPLE_TASKS).length,
+    );
+    const machine = stack.resolve(stack.workflows.example?.stateMachine.stateMachineArn);
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Description: 'gsm API (Hono app)',
+      Environment: { Variables: Match.objectLike({ GSM_STATE_MACHINE_EXAMPLE: machine }) },
+    });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmDescription: Match.stringLikeRegexp('a example execution failed'),
+    });
+  });
+
+  it('sets a retention on every log group', () => {
+    // Act
+    const { template } = build({ withWorkflow: true });
+
+    // Assess
+    template.allResourcesProperties('AWS::Logs::LogGroup', { RetentionInDays: Match.anyValue() });
+  });
+
+  it('is environment-agnostic, so it synthesizes with no account, region or lookup', () => {
+    // Act
+    const { stack } = build();
+
+    // Assess
+    expect(stack.resolve(stack.account)).toEqual({ Ref: 'AWS::AccountId' });
+    expect(stack.resolve(stack.region)).toEqual({ Ref: 'AWS::Region' });
+  });
+
+  it("passes CDK's own CloudFormation schema validation with nothing to report", () => {
+    // Prepare
+    const { app } = build({ withWorkflow: true, schemaValidation: true });
+
+    // Act: the built-in check reports schema problems as warnings into the assembly.
+    const assembly = app.synth();
+    const reportPath = path.join(assembly.directory, 'validation-report.json');
+    const report = existsSync(reportPath)
+      ? (JSON.parse(readFileSync(reportPath, 'utf8')) as { pluginReports: { violations: unknown[] }[] })
+      : { pluginReports: [] };
+
+    // Assess
+    expect(report.pluginReports.flatMap((plugin) => plugin.violations)).toEqual([]);
+  }, 60_000);
+});
