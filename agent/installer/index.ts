@@ -34,3 +34,4 @@ export {
   switchTo,
   uninstall,
 } from './releases.js';
+export { type StageOptions, type StageResult, stagePackage } from './stage.js';
