@@ -1,85 +1,25 @@
 import { mkdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import type { z } from 'zod';
 import { createLogger, type Logger } from '../../core/log.js';
-import type { StopMethod as StopMethodSchema } from '../../core/model/index.js';
 import { CrashTracker, DEFAULT_RESTART_POLICY, type RestartPolicy } from './crash.js';
 import { AlreadyRunningError, RunAsRootError, SpawnFailedError } from './errors.js';
 import { type ExitInfo, GameProcess } from './game-process.js';
 import { DEFAULT_LOG_POLICY, type LogPolicy, LogWatcher, openConsoleLog } from './log-file.js';
 import { LaunchSpec, type LaunchSpecInput, readPidFile, removePidFile, writePidFile } from './pid-file.js';
-import { checkIdentity, type IdentityCheck, signalGroup } from './proc.js';
-
-/** Lifecycle of one game server, as Wings names it. */
-export const SERVER_STATES = {
-  offline: 'offline',
-  starting: 'starting',
-  running: 'running',
-  stopping: 'stopping',
-} as const;
-export type ServerState = (typeof SERVER_STATES)[keyof typeof SERVER_STATES];
-
-/** A signal to the process group, or a line written to the game's console. */
-export type StopMethod = z.infer<typeof StopMethodSchema>;
+import { checkIdentity, signalGroup } from './proc.js';
+import {
+  type AdoptResult,
+  SERVER_STATES,
+  type ServerState,
+  type StopMethod,
+  type StopResult,
+  type SupervisorEvent,
+  type SupervisorOptions,
+  type SupervisorStatus,
+} from './types.js';
 
 /** The system PATH given to games; the agent's own Node directory is put first by default. */
 const SYSTEM_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
-
-export interface SupervisorOptions {
-  /** The instance name, for logs and errors. */
-  readonly name: string;
-  /** Holds `game.pid` and `console.log*`. */
-  readonly runDir: string;
-  readonly stop: StopMethod;
-  readonly stopGraceMs: number;
-  /** Game processes never run as root unless this is set (config `allowRoot: true`). */
-  readonly allowRoot?: boolean;
-  /** Run the game as this user (the agent must be root to switch). */
-  readonly user?: { readonly uid: number; readonly gid: number };
-  /** The whole environment the game gets, before the launch's own `env` (minimal by default). */
-  readonly baseEnv?: Readonly<Record<string, string>>;
-  readonly restart?: Partial<RestartPolicy>;
-  readonly log?: Partial<LogPolicy>;
-  /** How often an adopted process is checked for life. */
-  readonly pollIntervalMs?: number;
-  readonly logger?: Logger;
-}
-
-export type SupervisorEvent =
-  | { readonly type: 'state'; readonly state: ServerState }
-  | { readonly type: 'exit'; readonly exit: ExitInfo; readonly expected: boolean }
-  | { readonly type: 'restart-scheduled'; readonly delayMs: number; readonly attempt: number }
-  | { readonly type: 'crash-loop'; readonly crashes: number }
-  | { readonly type: 'log-rotated' };
-
-export type AdoptResult =
-  | { readonly adopted: true; readonly pid: number }
-  | {
-      readonly adopted: false;
-      readonly reason: 'no-pid-file' | 'invalid-pid-file' | Exclude<IdentityCheck, 'same'>;
-    };
-
-export interface StopResult {
-  readonly wasRunning: boolean;
-  /** True when the grace period ran out and the group got SIGKILL. */
-  readonly killed: boolean;
-  readonly waitedMs: number;
-  readonly exit?: ExitInfo;
-}
-
-export interface SupervisorStatus {
-  readonly name: string;
-  readonly state: ServerState;
-  readonly pid?: number;
-  readonly startedAt?: string;
-  readonly uptimeMs?: number;
-  readonly adopted: boolean;
-  readonly restarts: number;
-  readonly crashLoop: boolean;
-  readonly nextRestartAt?: string;
-  readonly lastExit?: ExitInfo;
-  readonly logFile: string;
-}
 
 /**
  * Supervises one game server: start, graceful stop, crash restart with backoff, adoption
@@ -271,7 +211,8 @@ export class Supervisor {
     const base = this.options.baseEnv ?? {
       PATH: `${dirname(process.execPath)}:${SYSTEM_PATH}`,
       LANG: 'C.UTF-8',
-      HOME: launch.cwd,
+      // Not the release folder: games keep state under $HOME, and old releases get deleted.
+      HOME: dirname(this.options.runDir),
     };
     return { ...base, ...launch.env };
   }
@@ -351,6 +292,13 @@ export class Supervisor {
       this.nextRestartAt = undefined;
       void this.exclusive(async () => {
         if (this.current || this.stopRequested || !this.launch) return;
+        try {
+          // The config may have changed since an adopted server was started.
+          this.refuseRoot();
+        } catch (error) {
+          this.logger.error({ err: error }, 'not restarting the crashed game server');
+          return;
+        }
         this.restarts++;
         try {
           await this.spawn(this.launch);

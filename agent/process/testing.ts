@@ -4,7 +4,8 @@ import { InstanceSpec } from '../games/definitions.js';
 import { demo } from '../games/demo.js';
 import { renderArgs } from '../games/render.js';
 import type { LaunchSpecInput } from './pid-file.js';
-import { Supervisor, type SupervisorEvent, type SupervisorOptions } from './supervisor.js';
+import { Supervisor } from './supervisor.js';
+import type { SupervisorEvent, SupervisorOptions } from './types.js';
 
 /** Shared by the process tests and the fake agent they kill: the demo game under a Supervisor. */
 export const silentLogger = createLogger('test', { level: 'silent' });
