@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { GameInput } from '../../../core/model/index.js';
+import { GameInput, Id, QueryProtocol } from '../../../core/model/index.js';
 import { IntArg, PortArg, StringList } from '../../args.js';
 import type { ApiClient, GameView, NewGame } from '../../client.js';
 import { defineCommand } from '../../command.js';
@@ -29,11 +29,11 @@ export const gamesAddCommand = defineCommand({
   ],
   input: z
     .object({
-      name: z.string(),
-      queryProtocol: z.string({ error: 'required' }),
+      name: Id,
+      queryProtocol: z.string({ error: 'required' }).pipe(QueryProtocol),
       port: z.string({ error: 'required' }).pipe(PortArg),
-      displayName: z.string().optional(),
-      maxPlayers: IntArg.optional(),
+      displayName: GameInput.shape.displayName,
+      maxPlayers: IntArg.pipe(GameInput.shape.maxPlayers.unwrap()).optional(),
       executable: z.string().optional(),
       arg: StringList,
     })

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { AgentProtocol, HostInput, HostRole } from '../../../core/model/index.js';
+import { Address, AgentProtocol, HostInput, HostRole, Id } from '../../../core/model/index.js';
 import { PortArg, TagList, tagsOf } from '../../args.js';
 import type { ApiClient, NewHost, PublicHostView } from '../../client.js';
 import { defineCommand } from '../../command.js';
@@ -18,11 +18,12 @@ export const hostsAddCommand = defineCommand({
     { flags: '--protocol <protocol>', description: 'agent protocol: v2 or legacy (default v2)' },
     { flags: '--legacy-key <key>', description: 'shared key of a legacy agent (needs --protocol legacy)' },
   ],
-  // The same rules as the API's (HostInput), checked here so a typo costs no request.
+  // The API's own rules, checked here so a typo costs no request: each field first (so every
+  // bad one is reported at once), then HostInput for the rules between fields.
   input: z
     .object({
-      id: z.string(),
-      address: z.string({ error: 'required' }),
+      id: Id,
+      address: z.string({ error: 'required' }).pipe(Address),
       port: PortArg.optional(),
       role: HostRole.optional(),
       tag: TagList,
