@@ -76,7 +76,7 @@ const guard = <T>(
   });
 
 /** Connects to an agent, runs the mutual handshake and resolves with an authenticated session. */
-export const connectAgent = (options: ConnectAgentOptions): Promise<Session> => {
+export const connectAgent = async (options: ConnectAgentOptions): Promise<Session> => {
   secretBytes(options.secret);
   const timeoutMs = options.timeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS;
   return guard(
@@ -171,13 +171,23 @@ const serverHandshake = async (
     throw error;
   }
   const context = { clientId: hello.clientId, remoteAddress: socket.remoteAddress };
-  const secrets = await handlers.secretsFor(hello.hostId, context);
+  let secrets: readonly AgentSecret[];
+  let built: ReturnType<typeof buildChallenge>;
+  try {
+    secrets = await handlers.secretsFor(hello.hostId, context);
+    built = buildChallenge(hello, secrets, generateNonce());
+  } catch (cause) {
+    // A store outage or a malformed secret is ours to fix: the peer learns only that it failed.
+    const error = new ProtocolError('E_INTERNAL', 'the agent could not load its secrets', { cause });
+    refusePlain(socket, error);
+    throw error;
+  }
   if (secrets.length === 0) {
     const error = new ProtocolError('E_AUTH_FAILED', `this agent does not serve host '${hello.hostId}'`);
     refusePlain(socket, error);
     throw error;
   }
-  const { challenge, transcript } = buildChallenge(hello, secrets, generateNonce());
+  const { challenge, transcript } = built;
   await writeFrame(socket, encodePlainFrame(challenge));
 
   const next = decodePlainFrame(await reader.next());
@@ -213,7 +223,7 @@ export const acceptSessions = (
   const sessions = new Set<Session>();
   const sockets = new Set<net.Socket>();
   const timeoutMs = options.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS;
-  const server = createSocketServer(options.tls, (socket) => {
+  const server = createSocketServer(options.tls, timeoutMs, (socket) => {
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
     socket.setNoDelay(true);
@@ -230,7 +240,13 @@ export const acceptSessions = (
       (session) => {
         sessions.add(session);
         void session.closed.then(() => sessions.delete(session));
-        handlers.onSession(session);
+        try {
+          handlers.onSession(session);
+        } catch (cause) {
+          const error = new ProtocolError('E_INTERNAL', 'the session handler failed', { cause });
+          void session.close(error);
+          handlers.onError?.(error, remote);
+        }
       },
       (error: ProtocolError) => {
         endSocket(socket);

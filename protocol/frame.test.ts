@@ -156,3 +156,60 @@ describe('sealed frames', () => {
     expect(() => open([frame])).toThrow(ProtocolError);
   });
 });
+
+describe('fuzzing', () => {
+  /** A deterministic generator, so a failure can be replayed. */
+  const random = (seed: number) => () => {
+    seed = (seed * 1_103_515_245 + 12_345) & 0x7fffffff;
+    return seed / 0x80000000;
+  };
+
+  it('meets 10,000 random and mutated frames with ProtocolErrors only', () => {
+    // Prepare
+    const next = random(42);
+    const valid = [job, log, result].map(encodePlainFrame);
+    const sealer = new FrameSealer(Buffer.alloc(32, 3));
+    const sealed = [job, log, result].map((message) => sealer.seal(message));
+    const types = Object.values(MESSAGE_TYPES);
+    let frames = 0;
+    let refused = 0;
+
+    // Act
+    for (let round = 0; round < 10_000; round++) {
+      const decoder = new FrameDecoder();
+      const opener = new FrameOpener(Buffer.alloc(32, 3));
+      const kind = round % 4;
+      let bytes: Buffer;
+      if (kind === 0) {
+        bytes = Buffer.from(Array.from({ length: Math.floor(next() * 64) }, () => Math.floor(next() * 256)));
+      } else if (kind === 1) {
+        // A plausible header (small length, known type) over random bytes.
+        const body = Buffer.from(
+          Array.from({ length: Math.floor(next() * 80) }, () => Math.floor(next() * 256)),
+        );
+        bytes = encodeRawFrame(types[Math.floor(next() * types.length)]!, body);
+      } else {
+        bytes = Buffer.from((kind === 2 ? valid : sealed)[round % 3]!);
+        for (let flips = 1 + Math.floor(next() * 3); flips > 0; flips--) {
+          const at = Math.floor(next() * bytes.length);
+          bytes[at] = Math.floor(next() * 256);
+        }
+      }
+      try {
+        decoder.push(bytes);
+        for (let frame = decoder.next(); frame; frame = decoder.next()) {
+          frames++;
+          if (kind === 3) opener.open(frame);
+          else decodePlainFrame(frame);
+        }
+      } catch (error) {
+        if (!(error instanceof ProtocolError)) throw error;
+        refused++;
+      }
+    }
+
+    // Assess
+    expect(frames).toBeGreaterThan(1000);
+    expect(refused).toBeGreaterThan(5000);
+  });
+});

@@ -22,6 +22,7 @@ export {
 export {
   FrameTooLargeError,
   isProtocolError,
+  isProtocolErrorCode,
   LegacyJobMismatchError,
   PeerError,
   PROTOCOL_ERROR_CODES,
@@ -37,6 +38,15 @@ export {
   type RawFrame,
   SEALED_OVERHEAD,
 } from './frame.js';
+export { decodePlainFrame, encodePlainFrame } from './handshake.js';
+export {
+  LEGACY_COMMANDS,
+  type LegacyCommand,
+  type LegacyCommandOptions,
+  type LegacyCommandResult,
+  legacyAnswer,
+  runLegacyCommand,
+} from './legacy.js';
 export {
   type AnyMessage,
   decodeMessage,
@@ -45,6 +55,7 @@ export {
   type Message,
   type MessageName,
   type MessageOf,
+  messageName,
   PAYLOAD_SCHEMAS,
   PROTOCOL_VERSION,
   SUPPORTED_VERSIONS,

@@ -110,9 +110,12 @@ type WithType<K extends MessageName, P = Payloads[K]> = P extends object
 export type AnyMessage = { [K in MessageName]: WithType<K> }[MessageName];
 export type MessageOf<K extends MessageName> = Extract<AnyMessage, { type: K }>;
 
-/** What applications exchange once the session is up (handshake and keepalive are internal). */
+/**
+ * What applications exchange once the session is up. Handshake, keepalive and ERROR are the
+ * session's own business: an ERROR from the peer ends the session (see `Session.closed`).
+ */
 export type Message = MessageOf<
-  'JOB' | 'ACK' | 'PROGRESS' | 'LOG' | 'RESULT' | 'CANCEL' | 'ATTACH' | 'STATUS' | 'STATUS_REPLY' | 'ERROR'
+  'JOB' | 'ACK' | 'PROGRESS' | 'LOG' | 'RESULT' | 'CANCEL' | 'ATTACH' | 'STATUS' | 'STATUS_REPLY'
 >;
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });

@@ -166,7 +166,7 @@ export class Session implements AsyncIterable<Message> {
   #reason: ProtocolError | undefined;
   #isClosed = false;
   #resolveClosed!: (reason: ProtocolError | undefined) => void;
-  #pings = new Map<number, () => void>();
+  #pings = new Map<number, (error?: ProtocolError) => void>();
   #nextPing = 1;
   #lastHeard = Date.now();
   #keepAlive: NodeJS.Timeout | undefined;
@@ -213,22 +213,26 @@ export class Session implements AsyncIterable<Message> {
 
   /** Round trip in milliseconds. */
   ping(timeoutMs = 10_000): Promise<number> {
+    if (this.#isClosed)
+      return Promise.reject(this.#reason ?? new ProtocolError('E_CLOSED', 'the session is closed'));
     const id = this.#nextPing++;
     const started = performance.now();
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.#pings.delete(id);
-        reject(new ProtocolError('E_TIMEOUT', `no PONG within ${timeoutMs} ms`));
-      }, timeoutMs);
-      this.#pings.set(id, () => {
-        clearTimeout(timer);
-        resolve(performance.now() - started);
-      });
-      writeFrame(this.#socket, this.#sealer.seal({ type: 'PING', id })).catch((error: unknown) => {
+      const settle = (error?: ProtocolError) => {
         clearTimeout(timer);
         this.#pings.delete(id);
-        reject(error);
-      });
+        if (error) reject(error);
+        else resolve(performance.now() - started);
+      };
+      const timer = setTimeout(
+        () => settle(new ProtocolError('E_TIMEOUT', `no PONG within ${timeoutMs} ms`)),
+        timeoutMs,
+      );
+      timer.unref();
+      this.#pings.set(id, settle);
+      writeFrame(this.#socket, this.#sealer.seal({ type: 'PING', id })).catch((error: ProtocolError) =>
+        settle(error),
+      );
     });
   }
 
@@ -284,7 +288,6 @@ export class Session implements AsyncIterable<Message> {
         return;
       case 'PONG':
         this.#pings.get(message.id)?.();
-        this.#pings.delete(message.id);
         return;
       case 'ERROR': {
         const reason = errorFromPeer(message);
@@ -349,6 +352,9 @@ export class Session implements AsyncIterable<Message> {
       }
     }
     endSocket(this.#socket, last);
+    for (const settle of [...this.#pings.values()]) {
+      settle(reason ?? new ProtocolError('E_CLOSED', 'session closed'));
+    }
     this.#consumer?.();
     this.#consumer = undefined;
     this.#releaseSpace();

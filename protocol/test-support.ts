@@ -1,9 +1,15 @@
 import net from 'node:net';
+import type { AgentSecret } from './auth.js';
+import { acceptSessions, type ConnectAgentOptions, connectAgent, type SessionListener } from './connect.js';
+import type { ProtocolError } from './errors.js';
 import { FrameDecoder, type RawFrame } from './frame.js';
+import type { Message } from './messages.js';
+import type { Session } from './session.js';
 
 /**
- * Test-only plumbing (not exported from index.ts): a man in the middle that can rewrite the
- * client-to-server frame stream, and a raw frame client for peers that misbehave on purpose.
+ * Test-only plumbing (not exported from index.ts): agents and clients that clean up after
+ * themselves, a man in the middle that can rewrite the client-to-server frame stream, and a
+ * raw frame client for peers that misbehave on purpose.
  */
 export interface Proxy {
   readonly port: number;
@@ -105,3 +111,101 @@ export class RawClient {
     return frames;
   }
 }
+
+export const SECRET = 'current-secret-0123456789abcdef';
+export const OLD_SECRET = 'previous-secret-0123456789abcdef';
+export const HOST = 'host-1';
+
+export interface Agent {
+  readonly listener: SessionListener;
+  nextSession(): Promise<Session>;
+  nextError(): Promise<ProtocolError>;
+}
+
+/** A queue that hands out items in arrival order, whether they come before or after the ask. */
+const queue = <T>() => {
+  const items: T[] = [];
+  const waiting: ((item: T) => void)[] = [];
+  return {
+    push: (item: T) => {
+      const waiter = waiting.shift();
+      if (waiter) waiter(item);
+      else items.push(item);
+    },
+    next: () =>
+      new Promise<T>((resolve) => {
+        const item = items.shift();
+        if (item !== undefined) resolve(item);
+        else waiting.push(resolve);
+      }),
+  };
+};
+
+/** Agents and clients on 127.0.0.1 that `cleanup()` (run it in afterEach) closes again. */
+export const createHarness = () => {
+  const cleanups: (() => Promise<unknown>)[] = [];
+  const defer = (cleanup: () => Promise<unknown>) => cleanups.push(cleanup);
+
+  const startAgent = async (
+    secrets: readonly AgentSecret[] = [SECRET],
+    options: { handshakeTimeoutMs?: number } = {},
+  ): Promise<Agent> => {
+    const sessions = queue<Session>();
+    const errors = queue<ProtocolError>();
+    const listener = await acceptSessions(
+      { host: '127.0.0.1', port: 0, ...options },
+      {
+        secretsFor: (hostId) => (hostId === HOST ? secrets : []),
+        onSession: (session) => sessions.push(session),
+        onError: (error) => errors.push(error),
+      },
+    );
+    defer(() => listener.close());
+    return { listener, nextSession: sessions.next, nextError: errors.next };
+  };
+
+  const connect = async (port: number, overrides: Partial<ConnectAgentOptions> = {}): Promise<Session> => {
+    const session = await connectAgent({
+      host: '127.0.0.1',
+      port,
+      hostId: HOST,
+      clientId: 'relay-1',
+      secret: SECRET,
+      timeoutMs: 5000,
+      ...overrides,
+    });
+    defer(() => session.close());
+    return session;
+  };
+
+  /** A server that never speaks; `answer` is written to each connection if given. */
+  const startMute = async (answer?: Buffer): Promise<number> => {
+    const server = net.createServer((socket) => {
+      socket.resume();
+      if (answer) socket.end(answer);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    defer(() => new Promise((resolve) => server.close(resolve)));
+    return (server.address() as net.AddressInfo).port;
+  };
+
+  const cleanup = async () => {
+    await Promise.all(cleanups.splice(0).map((run) => run()));
+  };
+  return { startAgent, connect, startMute, defer, cleanup };
+};
+
+export const first = async (session: Session): Promise<Message> => {
+  for await (const message of session) return message;
+  throw new Error('session ended without a message');
+};
+
+export const drain = async (session: Session): Promise<{ messages: Message[]; error: unknown }> => {
+  const messages: Message[] = [];
+  try {
+    for await (const message of session) messages.push(message);
+    return { messages, error: undefined };
+  } catch (error) {
+    return { messages, error };
+  }
+};

@@ -101,10 +101,14 @@ export const openSocket = (
 /** A TCP or TLS server that hands over each connection once it is ready for protocol bytes. */
 export const createSocketServer = (
   options: TlsServerOptions | undefined,
+  handshakeTimeoutMs: number,
   onSocket: (socket: net.Socket) => void,
 ): net.Server => {
   if (options === undefined) return net.createServer({ noDelay: true }, onSocket);
-  const server = tls.createServer({ cert: options.cert, key: options.key, minVersion: 'TLSv1.2' }, onSocket);
+  const server = tls.createServer(
+    { cert: options.cert, key: options.key, minVersion: 'TLSv1.2', handshakeTimeout: handshakeTimeoutMs },
+    onSocket,
+  );
   // A failed TLS handshake is the peer's problem; it must not become an unhandled error.
   server.on('tlsClientError', (_error, socket) => socket.destroy());
   return server;
