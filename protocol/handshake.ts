@@ -33,10 +33,13 @@ export const encodePlainFrame = (message: AnyMessage): Buffer =>
 
 export const decodePlainFrame = (frame: RawFrame): AnyMessage => decodeMessage(frame.type, frame.body);
 
-export const errorMessage = (error: ProtocolError): MessageOf<'ERROR'> =>
-  error instanceof VersionError
-    ? { type: 'ERROR', code: error.code, message: error.message, supported: [...error.supported] }
-    : { type: 'ERROR', code: error.code, message: error.message };
+/** ERROR messages are capped at 2000 characters by the schema; longer ones are cut, not refused. */
+export const errorMessage = (error: ProtocolError): MessageOf<'ERROR'> => {
+  const message = error.message.slice(0, 2000);
+  return error instanceof VersionError
+    ? { type: 'ERROR', code: error.code, message, supported: [...error.supported] }
+    : { type: 'ERROR', code: error.code, message };
+};
 
 /** What an ERROR frame from the peer becomes locally. */
 export const errorFromPeer = (message: MessageOf<'ERROR'>): ProtocolError =>

@@ -84,6 +84,10 @@ describe('an established session', () => {
     const server = await agent.nextSession();
     const bad = { type: 'JOB', jobId: 'job 1', action: 'rm -rf /', params: {} } as Message;
     await expect(client.send(bad)).rejects.toMatchObject({ code: 'E_BAD_MESSAGE' });
+    const unserializable: Message = { type: 'JOB', jobId: 'job-2', action: 'start', params: { n: 1n } };
+    await expect(client.send(unserializable)).rejects.toMatchObject({ code: 'E_BAD_MESSAGE' });
+    const huge: Message = { type: 'LOG', jobId: 'job-3', lines: ['x'.repeat(1024 * 1024)] };
+    await expect(client.send(huge)).rejects.toMatchObject({ code: 'E_FRAME_TOO_LARGE' });
     await client.send(job);
     expect(await first(server)).toEqual(job);
   });

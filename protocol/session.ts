@@ -208,7 +208,15 @@ export class Session implements AsyncIterable<Message> {
         `invalid ${message.type}: ${issue?.message ?? 'schema mismatch'}`,
       );
     }
-    await writeFrame(this.#socket, this.#sealer.seal(message));
+    let frame: Buffer;
+    try {
+      frame = this.#sealer.seal(message);
+    } catch (error) {
+      if (error instanceof ProtocolError) throw error;
+      // JSON.stringify refuses BigInt and cycles; nothing was sent and no seq was used.
+      throw new ProtocolError('E_BAD_MESSAGE', `${message.type} is not JSON-serializable`, { cause: error });
+    }
+    await writeFrame(this.#socket, frame);
   }
 
   /** Round trip in milliseconds. */
