@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { DEMO_START } from '../../test/fixtures/demo-game/build.js';
 import {
   cod4x,
   demo,
@@ -44,6 +45,10 @@ describe('game definitions', () => {
       expect(isGameError(error, 'E_UNKNOWN_GAME')).toBe(true);
     },
   );
+
+  it('matches the start command recorded in the demo packages', () => {
+    expect({ executable: demo.executable, args: demo.args }).toEqual(DEMO_START);
+  });
 
   it('renders the demo argv for an instance', () => {
     expect(renderArgs(demo, instance)).toEqual([
