@@ -13,11 +13,17 @@ const context = (key: string): string | undefined => {
   const value: unknown = app.node.tryGetContext(key);
   return value === undefined || value === null || value === '' ? undefined : String(value);
 };
+const count = (value: string): number => {
+  const parsed = Number(value);
+  if (!Number.isInteger(parsed) || parsed < 0)
+    throw new Error(`gsm:relayCount must be a whole number, not '${value}'`);
+  return parsed;
+};
 const relayImage = context('gsm:relayImage');
 const relayCount = context('gsm:relayCount');
 new GsmStack(app, context('gsm:stackName') ?? 'Gsm', {
   ...(relayImage ? { relayImage } : {}),
-  ...(relayCount ? { relayCount: Number(relayCount) } : {}),
+  ...(relayCount ? { relayCount: count(relayCount) } : {}),
 });
 // The same pack the tests run (cdk/nag.test.ts): synth stops on any unacknowledged finding.
 Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
