@@ -78,6 +78,7 @@ describe('ExtractSink', () => {
     ['xz', Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00, 1, 2, 3])],
     ['random bytes', Buffer.alloc(4096, 0x41)],
     ['an empty file', Buffer.alloc(0)],
+    ['three bytes', Buffer.from('abc')],
     ['a corrupt gzip', Buffer.concat([gzip(sample).subarray(0, 40), Buffer.alloc(400, 9)])],
     ['a corrupt bzip2', Buffer.concat([bzip2(sample).subarray(0, 40), Buffer.alloc(400, 9)])],
   ])('refuses %s with E_ARCHIVE_FORMAT', async (_name, data) => {

@@ -21,7 +21,7 @@ export const detectFormat = (head: Buffer): ArchiveFormat => {
       'xz archives are not supported (use .tar.gz, .tar.bz2 or .tar)',
     );
   }
-  if (head.readUInt32LE(0) === 0xfd2fb528) {
+  if (head.length >= 4 && head.readUInt32LE(0) === 0xfd2fb528) {
     throw new ArchiveError(
       'E_ARCHIVE_FORMAT',
       'zstd archives are not supported (use .tar.gz, .tar.bz2 or .tar)',

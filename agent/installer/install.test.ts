@@ -12,7 +12,7 @@ import {
   writeGameTree,
 } from '../../test/helpers/archives.js';
 import { deadOriginUrl, startOrigin, type TestOrigin } from '../../test/helpers/http-origin.js';
-import { installPackage } from './index.js';
+import { current, installPackage, switchTo } from './index.js';
 
 const sha = (buf: Buffer): string => createHash('sha256').update(buf).digest('hex');
 
@@ -202,6 +202,38 @@ describe('installPackage', () => {
       'E_DOWNLOAD',
       'E_HASH_MISMATCH',
     ]);
+  });
+
+  it('pre-stages a new version without touching the running one', async () => {
+    const name = 'demo.tar.gz';
+    const pkg = packages.get(name)!;
+    const instanceDir = await newInstance();
+    await installPackage({ urls: [good.url(name)], sha256: sha(pkg), version: '1.0.0', instanceDir });
+    await switchTo(instanceDir, '1.0.0');
+    const running = await scan(join(instanceDir, 'releases', '1.0.0'));
+
+    await installPackage({ urls: [good.url(name)], sha256: sha(pkg), version: '1.1.0', instanceDir });
+    await installPackage({
+      urls: [corrupt.url(name)],
+      sha256: sha(pkg),
+      version: '1.2.0',
+      instanceDir,
+    }).catch(() => {});
+
+    expect(await current(instanceDir)).toBe('1.0.0');
+    expect(await scan(join(instanceDir, 'releases', '1.0.0'))).toEqual(running);
+    await expect(
+      installPackage({ urls: [good.url(name)], sha256: 'ab'.repeat(32), version: '1.0.0', instanceDir }),
+    ).rejects.toMatchObject({ code: 'E_RELEASE' });
+  });
+
+  it('removes staging folders left by an agent that died mid-install', async () => {
+    const name = 'demo.tar';
+    const pkg = packages.get(name)!;
+    const instanceDir = await newInstance();
+    await mkdir(join(instanceDir, 'releases', '.staging-1.0.0-dead', 'bin'), { recursive: true });
+    await installPackage({ urls: [good.url(name)], sha256: sha(pkg), version: '1.0.0', instanceDir });
+    expect(await readdir(join(instanceDir, 'releases'))).toEqual(['.meta', '1.0.0']);
   });
 
   it('is idempotent for the same version and hash', async () => {

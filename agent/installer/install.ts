@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, rename, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from '../../core/log.js';
 import type { StartDecoderOptions } from '../process/decompress.js';
@@ -111,6 +111,16 @@ const publish = async (instanceDir: string, version: string, staging: string): P
   return target;
 };
 
+/** Staging folders of this version and trash left by an agent that died mid-install. */
+const removeLeftovers = async (instanceDir: string, version: string): Promise<void> => {
+  const dir = releasesDir(instanceDir);
+  for (const name of await readdir(dir)) {
+    if (name.startsWith(`.staging-${version}-`) || name.startsWith('.trash-')) {
+      await rm(join(dir, name), { recursive: true, force: true });
+    }
+  }
+};
+
 /**
  * Downloads, verifies and extracts one package into `releases/<version>/` of an instance,
  * trying each origin in turn. Never touches `current` or the folder it points to: the switch
@@ -141,6 +151,7 @@ export const installPackage = async (options: InstallOptions): Promise<InstallRe
   }
 
   await mkdir(releasesDir(instanceDir), { recursive: true });
+  await removeLeftovers(instanceDir, version);
   const failures: OriginFailure[] = [];
   for (const url of urls) {
     let restarts = 0;
