@@ -12,7 +12,7 @@ import {
   sealReady,
   verifyAuth,
 } from './handshake.js';
-import { MESSAGE_TYPES, type MessageOf, PROTOCOL_VERSION } from './messages.js';
+import { MESSAGE_TYPES, type MessageOf, PAYLOAD_SCHEMAS, PROTOCOL_VERSION } from './messages.js';
 import { endSocket, FrameReader, refusePlain, Session, writeFrame } from './session.js';
 import { createSocketServer, openSocket, type TlsClientOptions, type TlsServerOptions } from './tls.js';
 
@@ -78,6 +78,11 @@ const guard = <T>(
 /** Connects to an agent, runs the mutual handshake and resolves with an authenticated session. */
 export const connectAgent = async (options: ConnectAgentOptions): Promise<Session> => {
   secretBytes(options.secret);
+  const hello = buildHello(options.hostId, options.clientId, generateNonce());
+  const { type: _type, ...helloFields } = hello;
+  if (!PAYLOAD_SCHEMAS.HELLO.safeParse(helloFields).success) {
+    throw new ProtocolError('E_CONFIG', 'hostId and clientId must be 1-128 of [A-Za-z0-9._:@-]');
+  }
   const timeoutMs = options.timeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS;
   return guard(
     async (onSocket) => {
@@ -85,7 +90,6 @@ export const connectAgent = async (options: ConnectAgentOptions): Promise<Sessio
       onSocket(socket);
       socket.setNoDelay(true);
       const reader = new FrameReader(socket);
-      const hello = buildHello(options.hostId, options.clientId, generateNonce());
       await writeFrame(socket, encodePlainFrame(hello));
 
       const reply = decodePlainFrame(await reader.next());

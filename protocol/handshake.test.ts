@@ -124,6 +124,11 @@ describe('handshake', () => {
     });
   });
 
+  it('refuses identities that could not cross the wire, before connecting', async () => {
+    await expect(connect(1, { hostId: 'host 1' })).rejects.toMatchObject({ code: 'E_CONFIG' });
+    await expect(connect(1, { secret: 'short' })).rejects.toMatchObject({ code: 'E_CONFIG' });
+  });
+
   it('refuses a host the agent does not serve', async () => {
     const agent = await startAgent();
     await expect(connect(agent.listener.port, { hostId: 'host-2' })).rejects.toMatchObject({
