@@ -3,7 +3,7 @@ import { FrameOpener, FrameSealer } from './auth.js';
 import { FrameTooLargeError, ProtocolError } from './errors.js';
 import { encodeRawFrame, FrameDecoder, MAX_FRAME_LENGTH, type RawFrame } from './frame.js';
 import { decodePlainFrame, encodePlainFrame } from './handshake.js';
-import { type AnyMessage, decodeMessage, MESSAGE_TYPES } from './messages.js';
+import { type AnyMessage, decodeMessage, encodePayload, MESSAGE_TYPES } from './messages.js';
 
 const job: AnyMessage = { type: 'JOB', jobId: 'job-1', action: 'install', params: { version: '1.0.0' } };
 const log: AnyMessage = { type: 'LOG', jobId: 'job-1', lines: ['héllo', 'wörld ✓'] };
@@ -96,6 +96,28 @@ describe('FrameDecoder', () => {
 });
 
 describe('decodeMessage', () => {
+  it.each<AnyMessage>([
+    { type: 'HELLO', version: 2, hostId: 'host-1', clientId: 'relay-1', nonce: 'ab'.repeat(32) },
+    { type: 'CHALLENGE', version: 2, hostId: 'host-1', nonce: 'cd'.repeat(32), proofs: ['ef'.repeat(32)] },
+    { type: 'AUTH', proof: '01'.repeat(32) },
+    { type: 'READY', version: 2 },
+    { type: 'ERROR', code: 'E_VERSION', message: 'v2 only', supported: [2] },
+    { type: 'PING', id: 1 },
+    { type: 'PONG', id: 1 },
+    { type: 'STATUS' },
+    { type: 'STATUS_REPLY', status: { instances: [{ name: 'main', running: true }] } },
+    job,
+    { type: 'ACK', jobId: 'job-1', status: 'duplicate' },
+    { type: 'PROGRESS', jobId: 'job-1', phase: 'download', bytes: 1024, total: 4096 },
+    log,
+    { type: 'RESULT', jobId: 'job-1', ok: true, result: { version: '1.1.0' } },
+    result,
+    { type: 'CANCEL', jobId: 'job-1' },
+    { type: 'ATTACH', jobId: 'job-1' },
+  ])('round-trips $type', (message) => {
+    expect(decodeMessage(MESSAGE_TYPES[message.type], encodePayload(message))).toEqual(message);
+  });
+
   it.each([
     { name: 'bad JSON', payload: '{"jobId":', code: 'E_BAD_JSON' },
     { name: 'invalid UTF-8', payload: Buffer.from([0x7b, 0xff, 0x7d]), code: 'E_BAD_JSON' },

@@ -183,6 +183,14 @@ describe('handshake', () => {
     expect(await agent.nextError()).toMatchObject({ code });
   });
 
+  it('reports a frame cut off by the close', async () => {
+    const agent = await startAgent();
+    const raw = await RawClient.connect(agent.listener.port);
+    const hello = encodePlainFrame(buildHello(HOST, 'relay-1', Buffer.alloc(32, 3)));
+    raw.socket.end(hello.subarray(0, 40));
+    expect(await agent.nextError()).toMatchObject({ code: 'E_BAD_FRAME' });
+  });
+
   it('times out a client that never speaks', async () => {
     const agent = await startAgent([SECRET], { handshakeTimeoutMs: 150 });
     const raw = await RawClient.connect(agent.listener.port);
