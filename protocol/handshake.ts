@@ -80,6 +80,9 @@ export interface ServerChallenge {
   readonly transcript: TranscriptInput;
 }
 
+/** CHALLENGE carries at most this many proofs (current, previous, and room to spare). */
+export const MAX_CANDIDATE_SECRETS = 4;
+
 /** One proof per candidate secret, so a client holding either of them can verify the agent. */
 export const buildChallenge = (
   hello: MessageOf<'HELLO'>,
@@ -93,6 +96,9 @@ export const buildChallenge = (
     clientNonce: Buffer.from(hello.nonce, 'hex'),
     serverNonce,
   };
+  if (secrets.length > MAX_CANDIDATE_SECRETS) {
+    throw new ProtocolError('E_CONFIG', `at most ${MAX_CANDIDATE_SECRETS} secrets may be valid at once`);
+  }
   const proofs = secrets.map((secret) => serverProof(secret, transcriptBytes(transcript)).toString('hex'));
   return {
     challenge: {
