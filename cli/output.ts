@@ -1,5 +1,6 @@
 import { inspect } from 'node:util';
 import Table from 'cli-table3';
+import { GsmError } from '../core/errors.js';
 import { isUserError } from './errors.js';
 
 /**
@@ -92,6 +93,12 @@ export const createOutput = ({ stdout, stderr }: OutputStreams = process): Outpu
         err(`error: ${error.message}`);
         for (const issue of error.issues) err(`  ${issue.path}: ${issue.message}`);
         if (error.hint) err(`hint: ${error.hint}`);
+        return 1;
+      }
+      // A core error that is about the operator's setup (a port in use, Java missing, a bad
+      // environment) is not a bug in gsm: one line, like a UserError.
+      if (error instanceof GsmError && (error.code === 'E_CONFIG' || error.code === 'E_VALIDATION')) {
+        err(`error: ${error.message}`);
         return 1;
       }
       err(error instanceof Error && error.stack ? error.stack : `unexpected failure: ${inspect(error)}`);

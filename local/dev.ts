@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import { serve } from '@hono/node-server';
 import './polyfills.js';
 import { createAwsClients } from '../core/aws.js';
-import { ConfigError } from '../core/errors.js';
+import { ConfigError, ConflictError, UnauthorizedError } from '../core/errors.js';
 import { createLogger, type Logger } from '../core/log.js';
 import { createStore, ensureTable } from '../core/store/index.js';
 import type { Store } from '../core/store/types.js';
@@ -193,15 +193,21 @@ const lambdaHandlers = async (functionName: string) => {
 };
 
 const ensureAdminKey = async (store: Store, given: string | undefined): Promise<string> => {
-  if (given) {
-    try {
-      await store.apiKeys.verify(given);
-      return given;
-    } catch {
-      return (await store.apiKeys.create({ name: 'dev-admin', role: 'admin', key: given })).key;
-    }
+  if (!given) return (await store.apiKeys.create({ name: 'dev-admin', role: 'admin' })).key;
+  try {
+    await store.apiKeys.verify(given);
+    return given;
+  } catch (error) {
+    if (!(error instanceof UnauthorizedError)) throw error;
   }
-  return (await store.apiKeys.create({ name: 'dev-admin', role: 'admin' })).key;
+  try {
+    return (await store.apiKeys.create({ name: 'dev-admin', role: 'admin', key: given })).key;
+  } catch (error) {
+    if (!(error instanceof ConflictError)) throw error;
+    throw new ConfigError('GSM_API_KEY names a key this stack has revoked; unset it to get a new key', {
+      cause: error,
+    });
+  }
 };
 
 const listen = (fetch: Parameters<typeof serve>[0]['fetch'], port: number) =>

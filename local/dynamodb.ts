@@ -123,7 +123,8 @@ export interface DynamoDbLocalOptions {
  */
 export const startDynamoDbLocal = async (options: DynamoDbLocalOptions = {}): Promise<LocalDynamoDb> => {
   const { jar, libraryPath } = dynamoDbLocalPaths();
-  const port = options.port ?? (await freePort());
+  // 0 means "any free port", which DynamoDB Local itself does not understand.
+  const port = options.port || (await freePort());
   if (options.dataDir) mkdirSync(options.dataDir, { recursive: true });
   const storage = options.dataDir ? ['-dbPath', options.dataDir] : ['-inMemory'];
   const child = spawn(
@@ -177,7 +178,7 @@ export const startDynamoDbLocal = async (options: DynamoDbLocalOptions = {}): Pr
       }
       if (child.exitCode !== null) {
         throw new ConfigError(
-          `${JAVA_REQUIRED}; DynamoDB Local exited with ${child.exitCode}: ${stderr.trim()}`,
+          `DynamoDB Local exited with ${child.exitCode} before answering: ${stderr.trim() || '(no output)'}`,
         );
       }
       try {
