@@ -2,18 +2,27 @@
  * One error hierarchy for every process. Each error has a stable `code` that callers
  * (the API's error table, the CLI, the relay) switch on; the message is for people.
  */
-export type ErrorCode =
-  | 'E_VALIDATION'
-  | 'E_NOT_FOUND'
-  | 'E_CONFLICT'
-  | 'E_STATE_CONFLICT'
-  | 'E_UNAUTHORIZED'
-  | 'E_FORBIDDEN'
-  | 'E_PAYLOAD_TOO_LARGE'
-  | 'E_BAD_CURSOR'
-  | 'E_CONFIG'
-  | 'E_UNAVAILABLE'
-  | 'E_INTERNAL';
+/**
+ * A stable, machine-readable error code (`E_NOT_FOUND`, `E_HASH_MISMATCH`, ...). Callers switch
+ * on it; each subsystem (protocol, agent, installer) adds its own codes on the same base class.
+ */
+export type ErrorCode = `E_${Uppercase<string>}`;
+
+/** The codes every process shares; the API maps these to HTTP statuses. */
+export const CORE_ERROR_CODES = [
+  'E_VALIDATION',
+  'E_NOT_FOUND',
+  'E_CONFLICT',
+  'E_STATE_CONFLICT',
+  'E_UNAUTHORIZED',
+  'E_FORBIDDEN',
+  'E_PAYLOAD_TOO_LARGE',
+  'E_BAD_CURSOR',
+  'E_CONFIG',
+  'E_UNAVAILABLE',
+  'E_INTERNAL',
+] as const satisfies readonly ErrorCode[];
+export type CoreErrorCode = (typeof CORE_ERROR_CODES)[number];
 
 export class GsmError extends Error {
   readonly code: ErrorCode;

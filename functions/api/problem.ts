@@ -2,7 +2,7 @@ import { z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { ZodError } from 'zod';
-import { type ErrorCode, type FieldIssue, GsmError, ValidationError } from '../../core/errors.js';
+import { type CoreErrorCode, type FieldIssue, GsmError, ValidationError } from '../../core/errors.js';
 import type { ApiEnv } from './env.js';
 
 /** Every error body the API sends: one shape, so clients switch on `code`. */
@@ -15,7 +15,7 @@ export const Problem = z
   })
   .openapi('Problem');
 
-const STATUS: Readonly<Record<ErrorCode, ContentfulStatusCode>> = {
+const STATUS: Readonly<Record<CoreErrorCode, ContentfulStatusCode>> = {
   E_VALIDATION: 400,
   E_BAD_CURSOR: 400,
   E_UNAUTHORIZED: 401,
@@ -29,7 +29,8 @@ const STATUS: Readonly<Record<ErrorCode, ContentfulStatusCode>> = {
   E_UNAVAILABLE: 503,
 };
 
-export const statusOf = (error: GsmError): ContentfulStatusCode => STATUS[error.code];
+/** Codes of other subsystems never reach the API on their own; if one does, it is a 500. */
+export const statusOf = (error: GsmError): ContentfulStatusCode => STATUS[error.code as CoreErrorCode] ?? 500;
 
 export const issuesOf = (error: ZodError): FieldIssue[] =>
   error.issues.map((issue) => ({
