@@ -6,5 +6,6 @@ export * from './host.js';
 export * from './job.js';
 export * from './origin.js';
 export * from './package.js';
+export * from './relay.js';
 export * from './release.js';
 export * from './s3-keys.js';

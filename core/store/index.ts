@@ -7,6 +7,7 @@ import {
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { GsmError } from '../errors.js';
 import { createApiKeyStore } from './api-keys.js';
+import { createCounterStore } from './counters.js';
 import { createGameStore } from './games.js';
 import { createHostStore } from './hosts.js';
 import { createJobStore } from './jobs.js';
@@ -37,6 +38,7 @@ export const createStore = ({ documents, table }: StoreOptions): Store => {
     releases: createReleaseStore(ctx),
     jobs: createJobStore(ctx),
     apiKeys: createApiKeyStore(ctx),
+    counters: createCounterStore(ctx),
   };
 };
 

@@ -23,6 +23,7 @@ export const ENTITY = {
   release: 'RELEASE',
   job: 'JOB',
   apiKey: 'APIKEY',
+  counters: 'COUNTERS',
 } as const;
 export type Entity = (typeof ENTITY)[keyof typeof ENTITY];
 

@@ -181,6 +181,13 @@ export interface ApiKeyStore {
   revoke(id: string): Promise<ApiKeyInfo>;
 }
 
+export interface CounterStore {
+  /** Atomically adds each delta to the parent's named counter; returns all its counters after. */
+  add(parentId: string, deltas: Readonly<Record<string, number>>): Promise<Record<string, number>>;
+  /** All counters of a parent; `{}` when none was ever added. */
+  get(parentId: string): Promise<Record<string, number>>;
+}
+
 export interface Store {
   readonly games: GameStore;
   readonly hosts: HostStore;
@@ -189,4 +196,5 @@ export interface Store {
   readonly releases: ReleaseStore;
   readonly jobs: JobStore;
   readonly apiKeys: ApiKeyStore;
+  readonly counters: CounterStore;
 }
