@@ -1,4 +1,5 @@
 import type { CommandDefinition } from '../command.js';
+import { agentCommand } from './agent.js';
 import { devCommand } from './dev.js';
 import { gamesAddCommand } from './games/add.js';
 import { gamesListCommand } from './games/list.js';
@@ -26,6 +27,7 @@ export const NOUNS: Readonly<Record<string, string>> = {
 
 export const COMMANDS: readonly CommandRegistration[] = [
   { command: 'dev', definition: devCommand },
+  { command: 'agent', definition: agentCommand },
   { command: 'hosts list', definition: hostsListCommand },
   { command: 'hosts add', definition: hostsAddCommand },
   { command: 'hosts show', definition: hostsShowCommand },
