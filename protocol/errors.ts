@@ -1,3 +1,5 @@
+import { GsmError } from '../core/errors.js';
+
 /**
  * Every failure of the wire protocol is a `ProtocolError` with a stable `code`; the relay and
  * the agent switch on the code (and send it in ERROR frames), the message is for people.
@@ -30,13 +32,11 @@ export type ProtocolErrorCode = (typeof PROTOCOL_ERROR_CODES)[number];
 export const isProtocolErrorCode = (code: string): code is ProtocolErrorCode =>
   (PROTOCOL_ERROR_CODES as readonly string[]).includes(code);
 
-export class ProtocolError extends Error {
-  readonly code: ProtocolErrorCode;
+export class ProtocolError extends GsmError {
+  declare readonly code: ProtocolErrorCode;
 
   constructor(code: ProtocolErrorCode, message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = new.target.name;
-    this.code = code;
+    super(code, message, options);
   }
 }
 

@@ -1,3 +1,5 @@
+import { GsmError } from '../../core/errors.js';
+
 /**
  * Failures of game definitions and game queries. Each has a stable `code` the agent puts in
  * a RESULT frame; the message is for people.
@@ -13,13 +15,11 @@ export const GAME_ERROR_CODES = [
 ] as const;
 export type GameErrorCode = (typeof GAME_ERROR_CODES)[number];
 
-export class GameError extends Error {
-  readonly code: GameErrorCode;
+export class GameError extends GsmError {
+  declare readonly code: GameErrorCode;
 
   constructor(code: GameErrorCode, message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = new.target.name;
-    this.code = code;
+    super(code, message, options);
   }
 }
 

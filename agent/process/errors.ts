@@ -1,3 +1,5 @@
+import { GsmError } from '../../core/errors.js';
+
 /**
  * Failures of game-process supervision. Each has a stable `code` the agent puts in a RESULT
  * frame (like Wings' `ErrIsRunning`, `crashTooFrequent`); the message is for people.
@@ -13,13 +15,11 @@ export const PROCESS_ERROR_CODES = [
 ] as const;
 export type ProcessErrorCode = (typeof PROCESS_ERROR_CODES)[number];
 
-export class ProcessError extends Error {
-  readonly code: ProcessErrorCode;
+export class ProcessError extends GsmError {
+  declare readonly code: ProcessErrorCode;
 
   constructor(code: ProcessErrorCode, message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = new.target.name;
-    this.code = code;
+    super(code, message, options);
   }
 }
 
