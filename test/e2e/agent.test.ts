@@ -1,10 +1,14 @@
+import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, readlink } from 'node:fs/promises';
+import { mkdir, readFile, readlink } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import { connect } from 'node:net';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeControl } from '../fixtures/demo-game/harness.js';
-import { type AgentWorld, createAgentWorld } from '../helpers/agent-fixture.js';
+import { type AgentWorld, createAgentWorld, listTree } from '../helpers/agent-fixture.js';
 import {
+  AGENT_SECRET,
   AgentClient,
   type AgentProcess,
   errorOf,
@@ -12,6 +16,9 @@ import {
   spawnAgent,
   writeAgentConfig,
 } from '../helpers/agent-process.js';
+import { gzip, hostileArchives, zeroBomb } from '../helpers/archives.js';
+import { startOrigin } from '../helpers/http-origin.js';
+import { sendUncheckedJob } from '../helpers/raw-agent-client.js';
 
 /**
  * Issue 4's "done when", against a real `gsm agent` process driven through the protocol
@@ -41,8 +48,18 @@ const status = async (c: AgentClient = client): Promise<Status> => {
   return s;
 };
 
+const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
+const hostile = hostileArchives().map((archive, i) => ({
+  ...archive,
+  file: `hostile-${i}.tar.gz`,
+  bytes: gzip(archive.tar),
+}));
+const bomb = zeroBomb(30, 1024 * 1024);
+const hostileFiles = () =>
+  new Map<string, Buffer>([...hostile.map((h) => [h.file, h.bytes] as const), ['bomb.tar.gz', bomb]]);
+
 beforeAll(async () => {
-  world = await createAgentWorld();
+  world = await createAgentWorld(hostileFiles());
   await mkdir(dirname(world.control), { recursive: true });
   configFile = await writeAgentConfig(world.root, world.config());
   agent = await spawnAgent(configFile);
@@ -131,5 +148,295 @@ describe('gsm agent as a process', () => {
     expect(stopped.drain.drained).toBe(true);
     expect(stopped.drain.waitedMs).toBeGreaterThan(0);
     expect((await status()).running).toBe(false);
+  });
+});
+
+describe('versions', () => {
+  it('pre-stages 1.1.0 without touching the running 1.0.0, switches to it, rolls back', async () => {
+    const started = okResult<{ pid: number }>(await client.job('start-1', 'start', { instance: 'alpha' }));
+    gamePids.add(started.pid);
+    const pkg = world.pkg('1.1.0', 'tar.gz');
+    okResult(
+      await client.job('install-1.1.0', 'install', {
+        instance: 'alpha',
+        urls: [pkg.url],
+        sha256: pkg.sha256,
+        version: '1.1.0',
+      }),
+    );
+    expect(await status()).toMatchObject({ running: true, pid: started.pid, version: '1.0.0' });
+
+    const switched = okResult<{ pid: number; previous: string }>(
+      await client.job('switch-1.1.0', 'switch', { instance: 'alpha', version: '1.1.0' }),
+    );
+    gamePids.add(switched.pid);
+    expect(switched.previous).toBe('1.0.0');
+    expect(switched.pid).not.toBe(started.pid);
+    expect(await status()).toMatchObject({
+      running: true,
+      version: '1.1.0',
+      previous: '1.0.0',
+      query: { ok: true },
+    });
+
+    const rolled = okResult<{ pid: number; version: string }>(
+      await client.job('rollback-1', 'rollback', { instance: 'alpha' }),
+    );
+    gamePids.add(rolled.pid);
+    expect(rolled.version).toBe('1.0.0');
+    expect(await status()).toMatchObject({
+      running: true,
+      version: '1.0.0',
+      previous: '1.1.0',
+      query: { ok: true },
+    });
+  });
+
+  it('deploys a faulty build that fails its health check: switched back, the previous version keeps serving', async () => {
+    const before = await status();
+    const faulty = world.pkg('1.1.0-faulty', 'tar.gz');
+    const outcome = await client.job('deploy-faulty', 'deploy', {
+      instance: 'alpha',
+      urls: [faulty.url],
+      sha256: faulty.sha256,
+      version: '1.1.0-faulty',
+      healthTimeoutSec: 2,
+    });
+    const error = errorOf(outcome);
+    expect(error.code).toBe('E_HEALTH_CHECK_FAILED');
+    expect(error.message).toContain('switched back to 1.0.0');
+    const phases = outcome.progress.map((p) => p.phase);
+    expect(phases).toEqual(
+      expect.arrayContaining(['download', 'stop', 'switch', 'start', 'health', 'revert']),
+    );
+    const after = await status();
+    expect(after).toMatchObject({ running: true, version: '1.0.0', query: { ok: true } });
+    expect(after.pid).not.toBe(before.pid);
+  });
+
+  it('refuses a second mutating job on a busy instance with E_BUSY; status still answers', async () => {
+    await writeControl(world.control, 1, 'mp_backlot');
+    await client.send({
+      type: 'JOB',
+      jobId: 'stop-busy',
+      action: 'stop',
+      params: { instance: 'alpha', drain: { timeoutSec: 30 } },
+    });
+    await client.waitFor('stop-busy', (m) => m.type === 'PROGRESS' && m.phase === 'drain');
+    expect(errorOf(await client.job('start-busy', 'start', { instance: 'alpha' })).code).toBe('E_BUSY');
+    expect((await status()).running).toBe(true);
+    await client.send({ type: 'CANCEL', jobId: 'stop-busy' });
+    expect(errorOf(await client.outcome('stop-busy')).code).toBe('E_CANCELLED');
+    expect((await status()).running).toBe(true);
+  });
+});
+
+/** Connects, writes `bytes`, resolves with what came back once the agent closed. */
+const rawExchange = (port: number, bytes?: Buffer): Promise<{ reply: Buffer; ms: number }> =>
+  new Promise((resolve, reject) => {
+    const started = Date.now();
+    const socket = connect({ host: '127.0.0.1', port });
+    const chunks: Buffer[] = [];
+    socket.on('data', (chunk) => chunks.push(chunk));
+    socket.on('error', reject);
+    socket.on('close', () => resolve({ reply: Buffer.concat(chunks), ms: Date.now() - started }));
+    socket.on('connect', () => {
+      if (bytes) socket.write(bytes);
+    });
+    setTimeout(() => socket.destroy(new Error('agent kept the connection open')), 5000).unref();
+  });
+
+/** Serves half of `bytes`, then drops the connection and stops listening: a host that died. */
+const startDyingOrigin = async (bytes: Buffer): Promise<string> => {
+  const server = createServer((_req, res) => {
+    res.writeHead(200, { 'content-length': String(bytes.length), etag: '"x"' });
+    res.write(bytes.subarray(0, Math.floor(bytes.length / 2)), () => {
+      res.socket?.destroy();
+      server.close();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return `http://127.0.0.1:${(server.address() as { port: number }).port}/demo.tar.bz2`;
+};
+
+/** The code in a plain ERROR frame: u32 len, u8 0x0f, JSON. */
+const plainErrorCode = (reply: Buffer): string | undefined => {
+  if (reply.length < 5 || reply[4] !== 0x0f) return undefined;
+  return (JSON.parse(reply.subarray(5, 4 + reply.readUInt32BE(0)).toString('utf8')) as { code: string }).code;
+};
+
+describe('bad input: refused with a clear error, the agent stays up and the game keeps serving', () => {
+  let treeBefore: string[];
+  let servingPid: number | undefined;
+
+  beforeAll(async () => {
+    treeBefore = await listTree(world.root);
+    servingPid = (await status()).pid;
+  });
+
+  it('closes a connection that never handshakes, at the handshake deadline', async () => {
+    const { reply, ms } = await rawExchange(agent.port);
+    expect([undefined, 'E_TIMEOUT']).toContain(plainErrorCode(reply));
+    expect(ms).toBeGreaterThanOrEqual(900);
+    expect(ms).toBeLessThan(4000);
+  });
+
+  it('refuses a wrong secret', async () => {
+    await expect(
+      AgentClient.connect(agent.port, { secret: 'not-the-secret-0123456789' }),
+    ).rejects.toMatchObject({
+      code: 'E_AUTH_FAILED',
+    });
+  });
+
+  it('refuses garbage bytes and an oversize frame', async () => {
+    const garbage = await rawExchange(agent.port, Buffer.from('\x00\x00\x00\x10\x7fGET / HTTP/1.1\r\n'));
+    expect(plainErrorCode(garbage.reply)).toMatch(/^E_(UNKNOWN_TYPE|BAD_JSON|BAD_MESSAGE|UNEXPECTED)$/);
+    const oversize = Buffer.alloc(5);
+    oversize.writeUInt32BE(0x7fffffff, 0);
+    expect(plainErrorCode((await rawExchange(agent.port, oversize)).reply)).toBe('E_FRAME_TOO_LARGE');
+  });
+
+  it('answers an unknown action, bad params, an unknown instance and an unknown game with RESULT errors; the session stays up', async () => {
+    expect(errorOf(await client.job('bad-action', 'reboot', { instance: 'alpha' })).code).toBe(
+      'E_UNKNOWN_ACTION',
+    );
+    expect(
+      errorOf(
+        await client.job('bad-params', 'install', {
+          instance: 'alpha',
+          urls: ['file:///etc/passwd'],
+          sha256: 'xyz',
+          version: '../x',
+        }),
+      ).code,
+    ).toBe('E_BAD_PARAMS');
+    expect(errorOf(await client.job('bad-instance', 'start', { instance: '../../etc' })).code).toBe(
+      'E_UNKNOWN_INSTANCE',
+    );
+    expect(errorOf(await client.job('bad-game', 'start', { instance: 'ghost' })).code).toBe('E_UNKNOWN_GAME');
+    const pkg = world.pkg('1.1.0', 'tar.gz');
+    const wrongGame = {
+      instance: 'alpha',
+      urls: [pkg.url],
+      sha256: pkg.sha256,
+      version: '9.9.9',
+      game: 'quake9',
+    };
+    expect(errorOf(await client.job('bad-game-2', 'install', wrongGame)).code).toBe('E_UNKNOWN_GAME');
+    expect(
+      errorOf(
+        await client.job('wrong-role', 'stage', {
+          url: pkg.url,
+          sha256: pkg.sha256,
+          game: 'demo',
+          version: '1',
+          file: 'x.tar.gz',
+        }),
+      ).code,
+    ).toBe('E_WRONG_ROLE');
+    expect((await client.status()).hostId).toBe('host-1');
+  });
+
+  it('refuses a command string where an action belongs (E_BAD_MESSAGE, session closed); nothing runs', async () => {
+    const { reply, closed } = await sendUncheckedJob(agent.port, AGENT_SECRET, {
+      jobId: 'shell-1',
+      action: 'start; rm -rf /',
+      params: { instance: 'alpha' },
+    });
+    expect(closed).toBe(true);
+    expect(reply).toMatchObject({ type: 'ERROR', code: 'E_BAD_MESSAGE' });
+    // Never journalled, so never run: the id is unknown.
+    await client.send({ type: 'ATTACH', jobId: 'shell-1' });
+    expect(errorOf(await client.outcome('shell-1')).code).toBe('E_UNKNOWN_JOB');
+  });
+
+  it.each(hostile.map((h) => [h.name, h] as const))(
+    'refuses a malicious archive: %s',
+    async (_name, archive) => {
+      const outcome = await client.job(`hostile-${archive.file}`, 'install', {
+        instance: 'alpha',
+        urls: [world.good.url(archive.file)],
+        sha256: sha256(archive.bytes),
+        version: `evil-${archive.file.replace(/\D/g, '')}`,
+      });
+      expect(errorOf(outcome).code).toBe(archive.code);
+    },
+  );
+
+  it('refuses an archive bomb past the size cap', async () => {
+    const outcome = await client.job('bomb', 'install', {
+      instance: 'alpha',
+      urls: [world.good.url('bomb.tar.gz')],
+      sha256: sha256(bomb),
+      version: 'bomb',
+    });
+    expect(errorOf(outcome).code).toBe('E_ARCHIVE_TOO_LARGE');
+  });
+
+  it('refuses a download whose hash does not match', async () => {
+    const pkg = world.pkg('1.1.0', 'tar.gz');
+    const outcome = await client.job('hash', 'install', {
+      instance: 'alpha',
+      urls: [pkg.url],
+      sha256: world.pkg('1.0.0', 'tar.gz').sha256,
+      version: 'hash-test',
+    });
+    expect(errorOf(outcome).code).toBe('E_HASH_MISMATCH');
+  });
+
+  it('resumes from an origin that drops mid-download once, and fails clearly when the origin dies for good', async () => {
+    const pkg = world.pkg('1.1.0', 'tar.bz2');
+    const bytes = await readFile(pkg.file);
+    const flaky = await startOrigin(new Map([[pkg.name, bytes]]), {
+      dropAfter: Math.floor(pkg.size / 2),
+      dropTimes: 1,
+    });
+    try {
+      const resumed = await client.job('flaky', 'install', {
+        instance: 'alpha',
+        urls: [flaky.url(pkg.name)],
+        sha256: pkg.sha256,
+        version: 'flaky',
+      });
+      expect(okResult(resumed)).toMatchObject({ version: 'flaky' });
+      expect(flaky.requests.some((r) => r.status === 206)).toBe(true);
+    } finally {
+      await flaky.close();
+    }
+    const dying = await startDyingOrigin(bytes);
+    const died = await client.job('dying', 'install', {
+      instance: 'alpha',
+      urls: [dying],
+      sha256: pkg.sha256,
+      version: 'dying',
+    });
+    const error = errorOf(died);
+    expect(error.code).toMatch(/^E_(DOWNLOAD|ALL_ORIGINS_FAILED)$/);
+    expect(error.message).toContain('127.0.0.1');
+  });
+
+  it('is still up: a new session gets STATUS, the same game server still answers, nothing was written outside the instance', async () => {
+    const fresh = await AgentClient.connect(agent.port);
+    try {
+      expect((await fresh.status()).hostId).toBe('host-1');
+      expect(await status(fresh)).toMatchObject({
+        running: true,
+        pid: servingPid,
+        version: '1.0.0',
+        query: { ok: true },
+      });
+    } finally {
+      await fresh.close();
+    }
+    const outside = (await listTree(world.root)).filter(
+      (path) =>
+        !treeBefore.includes(path) &&
+        !path.startsWith('data/journal/') &&
+        !path.startsWith('data/instances/alpha/'),
+    );
+    expect(outside).toEqual([]);
+    const releases = await listTree(join(world.dataDir, 'instances', 'alpha', 'releases'));
+    expect(releases.filter((p) => /evil|bomb|hash-test|dying/.test(p))).toEqual([]);
   });
 });
