@@ -1,3 +1,4 @@
+export * from './action.js';
 export * from './api-key.js';
 export * from './common.js';
 export * from './events.js';

@@ -6,6 +6,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { GsmError } from '../errors.js';
+import { createActionStore } from './actions.js';
 import { createApiKeyStore } from './api-keys.js';
 import { createCounterStore } from './counters.js';
 import { createGameStore } from './games.js';
@@ -17,6 +18,7 @@ import { createReleaseStore } from './releases.js';
 import { createTableInput } from './table.js';
 import type { Store } from './types.js';
 
+export { newActionId } from './actions.js';
 export { generateApiKey, parseApiKey } from './api-keys.js';
 export { newReleaseId } from './releases.js';
 export { createTableInput, type IndexName, TABLE } from './table.js';
@@ -39,6 +41,7 @@ export const createStore = ({ documents, table }: StoreOptions): Store => {
     jobs: createJobStore(ctx),
     apiKeys: createApiKeyStore(ctx),
     counters: createCounterStore(ctx),
+    actions: createActionStore(ctx),
   };
 };
 

@@ -24,6 +24,9 @@ export const ENTITY = {
   job: 'JOB',
   apiKey: 'APIKEY',
   counters: 'COUNTERS',
+  action: 'ACTION',
+  /** A client's Idempotency-Key, pointing at the record its first request made. */
+  idempotency: 'IDEMPOTENCY',
 } as const;
 export type Entity = (typeof ENTITY)[keyof typeof ENTITY];
 

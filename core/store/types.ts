@@ -1,4 +1,7 @@
 import type {
+  Action,
+  ActionState,
+  ActionStrategy,
   ApiKeyInfo,
   ApiKeyRecord,
   Game,
@@ -77,6 +80,8 @@ export interface NewPackage {
   readonly sha256?: string;
   readonly s3Key: string;
   readonly state?: PackageState;
+  readonly uploadId?: string;
+  readonly partSize?: number;
 }
 
 export interface PackageStore {
@@ -123,6 +128,39 @@ export interface ReleaseStore {
     fields?: Partial<Pick<Release, 'reason' | 'executionArn' | 'counters'>>,
     from?: readonly ReleaseState[],
   ): Promise<Release>;
+}
+
+export interface NewAction {
+  /** Without one, `act-<yyyymmddhhmmss>-<random>` (sorts by creation time). */
+  readonly id?: string;
+  readonly action: string;
+  readonly target: Action['target'];
+  readonly params?: Record<string, unknown>;
+  readonly strategy?: Partial<Record<keyof ActionStrategy, unknown>>;
+  readonly createdBy?: string;
+  /**
+   * A client's retry key (scoped to `createdBy`): a create repeating one returns the action the
+   * first create made, whatever else it carries.
+   */
+  readonly idempotencyKey?: string;
+}
+
+export interface ActionStore {
+  /** ConflictError on a taken id. */
+  create(input: NewAction): Promise<Action>;
+  get(id: string): Promise<Action>;
+  /** Newest first. */
+  list(page?: PageRequest): Promise<Page<Action>>;
+  /**
+   * Forward only (ACTION_TRANSITIONS), conditional on `from` when given; StateConflictError (with
+   * `current`) otherwise, except that a repeat of the current state returns it unchanged.
+   */
+  transition(
+    id: string,
+    to: ActionState,
+    fields?: Partial<Pick<Action, 'reason' | 'executionArn' | 'counters' | 'hostIds'>>,
+    from?: readonly ActionState[],
+  ): Promise<Action>;
 }
 
 export interface NewJob {
@@ -197,4 +235,5 @@ export interface Store {
   readonly jobs: JobStore;
   readonly apiKeys: ApiKeyStore;
   readonly counters: CounterStore;
+  readonly actions: ActionStore;
 }
