@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, readFile, readlink } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import { connect } from 'node:net';
@@ -439,4 +439,96 @@ describe('bad input: refused with a clear error, the agent stays up and the game
     const releases = await listTree(join(world.dataDir, 'instances', 'alpha', 'releases'));
     expect(releases.filter((p) => /evil|bomb|hash-test|dying/.test(p))).toEqual([]);
   });
+});
+
+/** Running, and not a zombie: an orphaned game server's zombie may linger under a container's pid 1. */
+const alive = (pid: number): boolean => {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return false;
+  }
+};
+
+describe('agent restarts', () => {
+  it('killed with SIGKILL mid-job and started again: re-adopts the game server and answers for its jobs', async () => {
+    const before = await status();
+    expect(before.running).toBe(true);
+    await writeControl(world.control, 2, 'mp_crash');
+    await client.send({
+      type: 'JOB',
+      jobId: 'cut-off',
+      action: 'stop',
+      params: { instance: 'alpha', drain: { timeoutSec: 60 } },
+    });
+    await client.waitFor('cut-off', (m) => m.type === 'PROGRESS' && m.phase === 'drain');
+
+    agent.child.kill('SIGKILL');
+    await agent.exited;
+    expect(alive(before.pid as number)).toBe(true);
+
+    agent = await spawnAgent(configFile);
+    client = await AgentClient.connect(agent.port);
+    const after = await status();
+    expect(after).toMatchObject({ running: true, pid: before.pid, adopted: true, version: '1.0.0' });
+    expect(after.query).toMatchObject({ ok: true, players: 2, map: 'mp_crash' });
+
+    // A completed job sent again: ACK duplicate and its recorded RESULT, not a second run.
+    const again = await client.job('install-gz', 'install', { instance: 'alpha' });
+    expect(again.ack?.status).toBe('duplicate');
+    expect(okResult(again)).toMatchObject({ version: '1.0.0', reused: false });
+    // The job the crash cut off: failed with a clear reason, never re-run.
+    const cut = await client.job('cut-off', 'stop', { instance: 'alpha', drain: { timeoutSec: 60 } });
+    expect(cut.ack?.status).toBe('duplicate');
+    const error = errorOf(cut);
+    expect(error.code).toBe('E_AGENT_RESTARTED');
+    expect(error.message).toContain('not completed');
+    await client.send({ type: 'ATTACH', jobId: 'cut-off' });
+    await client.waitFor('cut-off', (m) => m.type === 'RESULT' && m !== cut.result);
+    expect((await status()).pid).toBe(before.pid);
+
+    // The adopted server is still ours to stop.
+    await writeControl(world.control, 0);
+    const stopped = okResult<{ wasRunning: boolean }>(
+      await client.job('stop-adopted', 'stop', { instance: 'alpha' }),
+    );
+    expect(stopped.wasRunning).toBe(true);
+    expect(alive(before.pid as number)).toBe(false);
+    const restarted = okResult<{ pid: number }>(
+      await client.job('start-again', 'start', { instance: 'alpha' }),
+    );
+    gamePids.add(restarted.pid);
+  });
+
+  it('stops on SIGTERM with exit code 0 and leaves the game server running for the next agent', async () => {
+    const before = await status();
+    await client.close();
+    agent.child.kill('SIGTERM');
+    expect(await agent.exited).toBe(0);
+    expect(alive(before.pid as number)).toBe(true);
+    agent = await spawnAgent(configFile);
+    client = await AgentClient.connect(agent.port);
+    expect(await status()).toMatchObject({ running: true, pid: before.pid, adopted: true });
+  });
+
+  it.runIf(process.getuid?.() === 0)(
+    'refuses to run game servers as root unless the config allows it',
+    async () => {
+      await client.close();
+      agent.child.kill('SIGTERM');
+      expect(await agent.exited).toBe(0);
+      const strictFile = await writeAgentConfig(
+        join(world.root, 'strict'),
+        world.config({ allowRoot: false }),
+      );
+      agent = await spawnAgent(strictFile);
+      client = await AgentClient.connect(agent.port);
+      // The running server is adopted, not killed; a new start is refused.
+      okResult(await client.job('strict-stop', 'stop', { instance: 'alpha' }));
+      const refused = errorOf(await client.job('strict-start', 'start', { instance: 'alpha' }));
+      expect(refused.code).toBe('E_RUN_AS_ROOT');
+      expect(refused.message).toContain('allowRoot');
+    },
+  );
 });

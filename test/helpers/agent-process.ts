@@ -3,7 +3,7 @@
  * waits for its "agent listening" log line, and talks to it through the protocol library only.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { AgentConfigInput } from '../../agent/config.js';
@@ -23,6 +23,7 @@ export interface AgentProcess {
 }
 
 export const writeAgentConfig = async (dir: string, config: AgentConfigInput): Promise<string> => {
+  await mkdir(dir, { recursive: true });
   const file = join(dir, 'agent.json');
   await writeFile(file, `${JSON.stringify(config, null, 2)}\n`);
   return file;
