@@ -23,8 +23,8 @@ const BLOCK = 512;
 /** A pax or GNU long-name body larger than this is not a real archive's metadata. */
 const MAX_META = 1024 * 1024;
 /** Queue at most this much file data before pausing the decompressor. */
-const HIGH_WATER = 32 * 1024 * 1024;
-const LOW_WATER = 8 * 1024 * 1024;
+const HIGH_WATER = 16 * 1024 * 1024;
+const LOW_WATER = 4 * 1024 * 1024;
 
 type Body =
   | { readonly kind: 'file'; readonly sink: FileSink }
@@ -58,7 +58,7 @@ export class TarExtractor extends Writable {
   #declared = 0;
 
   constructor(root: string, limits: ExtractLimits = DEFAULT_LIMITS) {
-    super({ highWaterMark: 4 * 1024 * 1024 });
+    super({ highWaterMark: 1024 * 1024 });
     this.#limits = limits;
     this.writer = new TreeWriter(root);
     this.writer.onFailure = (error) => this.destroy(error);
