@@ -1,8 +1,6 @@
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { mkdir, readFile, readlink } from 'node:fs/promises';
-import { createServer } from 'node:http';
-import { connect } from 'node:net';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeControl } from '../fixtures/demo-game/harness.js';
@@ -13,12 +11,18 @@ import {
   type AgentProcess,
   errorOf,
   okResult,
+  processAlive,
   spawnAgent,
   writeAgentConfig,
 } from '../helpers/agent-process.js';
 import { gzip, hostileArchives, zeroBomb } from '../helpers/archives.js';
 import { startOrigin } from '../helpers/http-origin.js';
-import { sendUncheckedJob } from '../helpers/raw-agent-client.js';
+import {
+  plainErrorCode,
+  rawExchange,
+  sendUncheckedJob,
+  startDyingOrigin,
+} from '../helpers/raw-agent-client.js';
 
 /**
  * Issue 4's "done when", against a real `gsm agent` process driven through the protocol
@@ -149,6 +153,15 @@ describe('gsm agent as a process', () => {
     expect(stopped.drain.waitedMs).toBeGreaterThan(0);
     expect((await status()).running).toBe(false);
   });
+  it('answers details (OS, CPU, memory, disk) without naming an instance', async () => {
+    const details = okResult(await client.job('details-1', 'details'));
+    expect(details).toMatchObject({
+      os: { platform: 'linux' },
+      cpu: { cores: expect.any(Number) },
+      memory: { totalBytes: expect.any(Number) },
+      disk: { path: world.dataDir, totalBytes: expect.any(Number), freeBytes: expect.any(Number) },
+    });
+  });
 });
 
 describe('versions', () => {
@@ -230,40 +243,6 @@ describe('versions', () => {
     expect((await status()).running).toBe(true);
   });
 });
-
-/** Connects, writes `bytes`, resolves with what came back once the agent closed. */
-const rawExchange = (port: number, bytes?: Buffer): Promise<{ reply: Buffer; ms: number }> =>
-  new Promise((resolve, reject) => {
-    const started = Date.now();
-    const socket = connect({ host: '127.0.0.1', port });
-    const chunks: Buffer[] = [];
-    socket.on('data', (chunk) => chunks.push(chunk));
-    socket.on('error', reject);
-    socket.on('close', () => resolve({ reply: Buffer.concat(chunks), ms: Date.now() - started }));
-    socket.on('connect', () => {
-      if (bytes) socket.write(bytes);
-    });
-    setTimeout(() => socket.destroy(new Error('agent kept the connection open')), 5000).unref();
-  });
-
-/** Serves half of `bytes`, then drops the connection and stops listening: a host that died. */
-const startDyingOrigin = async (bytes: Buffer): Promise<string> => {
-  const server = createServer((_req, res) => {
-    res.writeHead(200, { 'content-length': String(bytes.length), etag: '"x"' });
-    res.write(bytes.subarray(0, Math.floor(bytes.length / 2)), () => {
-      res.socket?.destroy();
-      server.close();
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return `http://127.0.0.1:${(server.address() as { port: number }).port}/demo.tar.bz2`;
-};
-
-/** The code in a plain ERROR frame: u32 len, u8 0x0f, JSON. */
-const plainErrorCode = (reply: Buffer): string | undefined => {
-  if (reply.length < 5 || reply[4] !== 0x0f) return undefined;
-  return (JSON.parse(reply.subarray(5, 4 + reply.readUInt32BE(0)).toString('utf8')) as { code: string }).code;
-};
 
 describe('bad input: refused with a clear error, the agent stays up and the game keeps serving', () => {
   let treeBefore: string[];
@@ -441,16 +420,6 @@ describe('bad input: refused with a clear error, the agent stays up and the game
   });
 });
 
-/** Running, and not a zombie: an orphaned game server's zombie may linger under a container's pid 1. */
-const alive = (pid: number): boolean => {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    return false;
-  }
-};
-
 describe('agent restarts', () => {
   it('killed with SIGKILL mid-job and started again: re-adopts the game server and answers for its jobs', async () => {
     const before = await status();
@@ -466,7 +435,7 @@ describe('agent restarts', () => {
 
     agent.child.kill('SIGKILL');
     await agent.exited;
-    expect(alive(before.pid as number)).toBe(true);
+    expect(processAlive(before.pid as number)).toBe(true);
 
     agent = await spawnAgent(configFile);
     client = await AgentClient.connect(agent.port);
@@ -494,7 +463,7 @@ describe('agent restarts', () => {
       await client.job('stop-adopted', 'stop', { instance: 'alpha' }),
     );
     expect(stopped.wasRunning).toBe(true);
-    expect(alive(before.pid as number)).toBe(false);
+    expect(processAlive(before.pid as number)).toBe(false);
     const restarted = okResult<{ pid: number }>(
       await client.job('start-again', 'start', { instance: 'alpha' }),
     );
@@ -506,7 +475,7 @@ describe('agent restarts', () => {
     await client.close();
     agent.child.kill('SIGTERM');
     expect(await agent.exited).toBe(0);
-    expect(alive(before.pid as number)).toBe(true);
+    expect(processAlive(before.pid as number)).toBe(true);
     agent = await spawnAgent(configFile);
     client = await AgentClient.connect(agent.port);
     expect(await status()).toMatchObject({ running: true, pid: before.pid, adopted: true });

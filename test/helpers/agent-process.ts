@@ -3,6 +3,7 @@
  * waits for its "agent listening" log line, and talks to it through the protocol library only.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -215,4 +216,14 @@ export const errorOf = (outcome: JobOutcome): { code: string; message: string } 
   if (outcome.result.ok)
     throw new Error(`job ${outcome.result.jobId} succeeded: ${JSON.stringify(outcome.result.result)}`);
   return outcome.result.error;
+};
+
+/** Running, and not a zombie: an orphaned game server's zombie may linger under a container's pid 1. */
+export const processAlive = (pid: number): boolean => {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return false;
+  }
 };
