@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { Id, Timestamp } from './common.js';
+import { RelayTaskInput, RelayTaskOutput } from './relay.js';
 import { Target } from './release.js';
 
 /**
@@ -124,3 +125,68 @@ export const ACTION_JOB_ERRORS = {
   relayFailed: 'E_RELAY_FAILED',
   lost: 'E_JOB_LOST',
 } as const;
+
+/**
+ * The action workflow's task contracts. The definition (workflows/action.ts) wires these
+ * shapes from state to state; the task handlers parse them.
+ */
+export const PlanActionEvent = z.object({
+  actionId: z.string().min(1),
+  executionArn: z.string().min(1),
+  /** The Map state's MaxConcurrency: how many shards run at once. */
+  mapConcurrency: z.number().int().min(1).max(40),
+});
+export type PlanActionEvent = z.infer<typeof PlanActionEvent>;
+
+/**
+ * One Map item: the relay's task input plus what the state around it needs. The relay parses
+ * it with RelayTaskInput, which drops the extra fields.
+ */
+export const ShardItem = RelayTaskInput.extend({
+  shard: z.number().int().min(0),
+  /** The shard task's TimeoutSeconds: every job's timeout, batch after batch, plus slack. */
+  timeoutSec: z.number().int().min(1),
+});
+export type ShardItem = z.infer<typeof ShardItem>;
+
+export const PlanActionResult = z.object({
+  actionId: z.string(),
+  total: z.number().int(),
+  maxErrors: z.number().int(),
+  shards: z.array(ShardItem),
+});
+export type PlanActionResult = z.infer<typeof PlanActionResult>;
+
+/** Step Functions' error object, as a Catch with ResultPath puts it. */
+export const StepError = z.object({ Error: z.string().optional(), Cause: z.string().optional() });
+
+export const ShardResult = z.union([
+  z.object({ shard: z.number().int(), counts: RelayTaskOutput.shape.counts }),
+  z.object({ shard: z.number().int(), error: StepError }),
+]);
+export type ShardResult = z.infer<typeof ShardResult>;
+
+export const RecordActionEvent = z.object({
+  actionId: z.string().min(1),
+  shardResults: z.array(ShardResult).default([]),
+  /** Set when planning itself failed (after its retries). */
+  planError: StepError.optional(),
+});
+export type RecordActionEvent = z.infer<typeof RecordActionEvent>;
+
+export const RecordActionResult = z.object({
+  actionId: z.string(),
+  state: ActionState,
+  reason: z.string().optional(),
+  counters: z.record(z.string(), z.number()),
+});
+export type RecordActionResult = z.infer<typeof RecordActionResult>;
+
+/** Host jobs per relay task; small shards spread over relays, and a lost one costs little. */
+export const SHARD_MAX_HOSTS = 100;
+/** The contract's ceiling per relay task (RelayTaskInput.jobs). */
+export const SHARD_HARD_MAX_HOSTS = 1000;
+/** Above the definition's HeartbeatSeconds (60): Step Functions wants the timeout larger. */
+export const SHARD_MIN_TIMEOUT_SEC = 120;
+/** Time a relay needs around the jobs themselves: connecting, writing records, answering. */
+export const SHARD_SLACK_SEC = 60;
