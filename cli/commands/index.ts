@@ -11,6 +11,7 @@ import { hostsTagCommand } from './hosts/tag.js';
 import { keysCreateCommand } from './keys/create.js';
 import { keysListCommand } from './keys/list.js';
 import { keysRevokeCommand } from './keys/revoke.js';
+import { relayCommand } from './relay.js';
 
 export interface CommandRegistration {
   /** The words after `gsm`: a noun and a verb, or one word. */
@@ -28,6 +29,7 @@ export const NOUNS: Readonly<Record<string, string>> = {
 export const COMMANDS: readonly CommandRegistration[] = [
   { command: 'dev', definition: devCommand },
   { command: 'agent', definition: agentCommand },
+  { command: 'relay', definition: relayCommand },
   { command: 'hosts list', definition: hostsListCommand },
   { command: 'hosts add', definition: hostsAddCommand },
   { command: 'hosts show', definition: hostsShowCommand },

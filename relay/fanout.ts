@@ -1,0 +1,129 @@
+import type { Logger } from '../core/log.js';
+import type { HostJobOutcome, HostJobSpec, RelayTaskInput, RelayTaskOutput } from '../core/model/index.js';
+import type { Store } from '../core/store/types.js';
+import { RELAY_ERROR_CODES } from './errors.js';
+import { createJob, type JobDeps, runHostJob } from './jobs.js';
+import { describe, errorsIn, finishJob, jobError, outcomeOf } from './outcome.js';
+import type { Semaphore } from './semaphore.js';
+import type { SessionPool } from './sessions.js';
+
+/** How stale the parent's counters may be before a dispatch reads them again (other shards add to them too). */
+const BUDGET_FRESH_MS = 100;
+/** Past this, results are left out of the task output (Step Functions caps it at 256 KiB); the jobs keep them. */
+const MAX_OUTPUT_BYTES = 200 * 1024;
+
+export interface FanoutDeps {
+  readonly store: Store;
+  readonly pool: SessionPool;
+  readonly logger: Logger;
+  readonly relayId: string;
+  /** Host jobs in flight across every shard this relay runs. */
+  readonly inFlight: Semaphore;
+}
+
+/** Thrown when the shard was abandoned before every job had an outcome. */
+export class ShardAbandoned extends Error {
+  constructor() {
+    super('the shard was abandoned before it finished');
+    this.name = 'ShardAbandoned';
+  }
+}
+
+/**
+ * Runs one shard: every host job gets its own async flow on this one event loop, at most
+ * `maxConcurrency` of this shard and `inFlight` of the whole relay at once. A slow or dead host
+ * holds only its own slot, up to its own deadline. Before each dispatch the parent's shared
+ * error count is checked against `maxErrors`; past it nothing new starts (the rest are
+ * cancelled with E_ERROR_BUDGET and counted as skipped) while the jobs in flight finish.
+ */
+export const runShard = async (
+  input: RelayTaskInput,
+  deps: FanoutDeps,
+  signal: AbortSignal,
+): Promise<RelayTaskOutput> => {
+  const logger = deps.logger.child({ parentId: input.parentId });
+  let counters: Record<string, number> = {};
+  let countersAt = 0;
+  const onCounters = (latest: Record<string, number>) => {
+    counters = latest;
+    countersAt = Date.now();
+  };
+  const jobDeps: JobDeps = { ...deps, logger, onCounters };
+  const budgetSpent = async (): Promise<boolean> => {
+    if (Date.now() - countersAt > BUDGET_FRESH_MS) onCounters(await deps.store.counters.get(input.parentId));
+    return errorsIn(counters) > input.maxErrors;
+  };
+
+  const results: (HostJobOutcome | undefined)[] = new Array(input.jobs.length);
+  let next = 0;
+  const runOne = async (spec: HostJobSpec, index: number): Promise<void> => {
+    const release = await deps.inFlight.acquire(signal);
+    try {
+      if (await budgetSpent()) {
+        results[index] = await skip(spec);
+        return;
+      }
+      results[index] = await runHostJob(
+        {
+          spec,
+          parentType: input.parentType,
+          parentId: input.parentId,
+          timeoutMs: input.jobTimeoutSec * 1000,
+          signal,
+        },
+        jobDeps,
+      );
+    } catch (error) {
+      if (signal.aborted) return;
+      // The store failed under this job; the others carry on and the workflow sees why.
+      logger.error({ err: error, jobId: spec.jobId }, 'host job failed inside the relay');
+      results[index] = {
+        jobId: spec.jobId,
+        hostId: spec.hostId,
+        action: spec.action,
+        state: 'failed',
+        error: describe(error),
+      };
+    } finally {
+      release();
+    }
+  };
+  const skip = async (spec: HostJobSpec): Promise<HostJobOutcome> => {
+    const job = await createJob(deps.store, { spec, parentType: input.parentType, parentId: input.parentId });
+    const message = `not dispatched: the error budget (maxErrors ${input.maxErrors}) of ${input.parentId} is spent`;
+    return outcomeOf(
+      await finishJob(
+        job,
+        'cancelled',
+        { error: jobError(RELAY_ERROR_CODES.errorBudget, message) },
+        { ...jobDeps },
+      ),
+    );
+  };
+  const lane = async (): Promise<void> => {
+    while (!signal.aborted) {
+      const index = next++;
+      const spec = input.jobs[index];
+      if (!spec) return;
+      await runOne(spec, index);
+    }
+  };
+  const lanes = Math.min(input.maxConcurrency, input.jobs.length);
+  await Promise.all(Array.from({ length: lanes }, lane));
+  if (signal.aborted || results.some((r) => r === undefined)) throw new ShardAbandoned();
+  return shardOutput(input.parentId, results as HostJobOutcome[]);
+};
+
+export const shardOutput = (parentId: string, results: HostJobOutcome[]): RelayTaskOutput => {
+  const counts = { succeeded: 0, failed: 0, skipped: 0 };
+  for (const r of results) {
+    if (r.state === 'succeeded') counts.succeeded += 1;
+    else if (r.state === 'cancelled' && r.error?.code === RELAY_ERROR_CODES.errorBudget) counts.skipped += 1;
+    else counts.failed += 1;
+  }
+  let output: RelayTaskOutput = { parentId, results, counts };
+  if (Buffer.byteLength(JSON.stringify(output)) > MAX_OUTPUT_BYTES) {
+    output = { parentId, results: results.map(({ result: _result, ...rest }) => rest), counts };
+  }
+  return output;
+};

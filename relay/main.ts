@@ -1,0 +1,34 @@
+import { createAwsClients } from '../core/aws.js';
+import { createLogger } from '../core/log.js';
+import { createStore } from '../core/store/index.js';
+import { relayConfigFromEnv } from './config.js';
+import { startRelay } from './relay.js';
+
+/**
+ * `gsm relay`: runs until SIGTERM or SIGINT. Then it stops polling at once, gives running
+ * shards the grace period to finish, and hands back what is left (SendTaskFailure
+ * gsm.RelayShuttingDown) so a retry re-attaches to the agents' running jobs. A second signal
+ * skips the grace.
+ */
+export const runRelay = async (): Promise<number> => {
+  const config = relayConfigFromEnv();
+  const logger = createLogger('relay', { level: config.service.logLevel });
+  const clients = createAwsClients(config.service.aws);
+  const store = createStore({ documents: clients.documents, table: config.service.table });
+  const relay = await startRelay(config, { store, sfn: clients.sfn, logger });
+  const signal = await new Promise<NodeJS.Signals>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  logger.info({ signal, graceMs: config.shutdownGraceMs }, 'stopping');
+  const hurry = () => {
+    logger.warn('second signal: handing back running shards now');
+    void relay.close({ graceMs: 0 });
+  };
+  process.once('SIGINT', hurry);
+  process.once('SIGTERM', hurry);
+  await relay.close();
+  clients.sfn.destroy();
+  clients.dynamodb.destroy();
+  return 0;
+};
