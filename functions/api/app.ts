@@ -7,6 +7,7 @@ import type { ApiDeps, ApiEnv } from './env.js';
 import { auth } from './middleware/auth.js';
 import { requestLog } from './middleware/request-log.js';
 import { problemResponse } from './problem.js';
+import { actionRoutes } from './routes/actions.js';
 import { gameRoutes } from './routes/games.js';
 import { healthRoutes } from './routes/health.js';
 import { hostRoutes } from './routes/hosts.js';
@@ -51,6 +52,7 @@ export const createApp = (deps: ApiDeps) => {
     .route('/v1/packages', packageRoutes(store))
     .route('/v1/releases', releaseRoutes(store))
     .route('/v1/jobs', jobRoutes(store))
+    .route('/v1/actions', actionRoutes(store, deps.workflows))
     .route('/v1/keys', keyRoutes(store));
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'apiKey', { type: 'http', scheme: 'bearer' });

@@ -1,3 +1,4 @@
+import type { SFNClient } from '@aws-sdk/client-sfn';
 import type { Logger } from '../../core/log.js';
 import type { ApiKeyRecord } from '../../core/model/index.js';
 import type { Store } from '../../core/store/types.js';
@@ -8,6 +9,14 @@ export interface ApiDeps {
   readonly logger: Logger;
   /** Shown by /v1/health and in the OpenAPI document. */
   readonly version?: string;
+  /** Starts workflows; without it (or without a machine) routes that need one answer 503. */
+  readonly workflows?: ApiWorkflows;
+}
+
+export interface ApiWorkflows {
+  readonly sfn: SFNClient;
+  /** State machine ARNs by workflow name (`action`, `release`, ...): GSM_STATE_MACHINE_<NAME>. */
+  readonly stateMachines: Readonly<Record<string, string>>;
 }
 
 export interface ApiVariables {

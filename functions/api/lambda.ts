@@ -9,6 +9,10 @@ import { createApp } from './app.js';
 const config = serviceConfigFromEnv();
 const clients = createAwsClients(config.aws);
 const logger = createLogger('gsm-api', { level: config.logLevel });
-const app = createApp({ store: createStore({ documents: clients.documents, table: config.table }), logger });
+const app = createApp({
+  store: createStore({ documents: clients.documents, table: config.table }),
+  logger,
+  workflows: { sfn: clients.sfn, stateMachines: config.stateMachines },
+});
 
 export const handler = handle(app);

@@ -1,0 +1,189 @@
+import { ListExecutionsCommand } from '@aws-sdk/client-sfn';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { createLogger } from '../../../core/log.js';
+import type { Action } from '../../../core/model/index.js';
+import { startTestDynamoDb, type TestDynamoDb } from '../../../test/helpers/dynamodb.js';
+import {
+  type ActionWorkflowStack,
+  type FakeRelay,
+  startActionWorkflow,
+  startFakeRelay,
+} from '../../../workflows/action.fixture.js';
+import { createApp } from '../app.js';
+import type { ActionDetail } from './actions.js';
+
+type AppDeps = Parameters<typeof createApp>[0];
+
+describe('/v1/actions against the local Step Functions emulator', () => {
+  let db: TestDynamoDb;
+  let stack: ActionWorkflowStack;
+  let relay: FakeRelay | undefined;
+  let app: ReturnType<typeof createApp>;
+  let keys: { operator: string; viewer: string };
+
+  beforeAll(async () => {
+    db = await startTestDynamoDb('dynalite', 'api-actions');
+    for (const id of ['h1', 'h2', 'h3']) {
+      await db.store.hosts.create({ id, address: '127.0.0.1', tags: { group: 'demo' } });
+    }
+    stack = await startActionWorkflow(db.store);
+    // The action routes touch no bucket: only what they use is given.
+    app = createApp({
+      store: db.store,
+      logger: createLogger('test', { level: 'silent' }),
+      workflows: { sfn: stack.sfn, stateMachines: { action: stack.stateMachineArn } },
+    } as Partial<AppDeps> as AppDeps);
+    const [operator, viewer] = await Promise.all(
+      (['operator', 'viewer'] as const).map((role) => db.store.apiKeys.create({ name: role, role })),
+    );
+    keys = { operator: operator!.key, viewer: viewer!.key };
+  });
+  afterEach(async () => {
+    await relay?.stop();
+    relay = undefined;
+  });
+  afterAll(async () => {
+    await stack?.close();
+    await db?.close();
+  });
+
+  const call = (
+    path: string,
+    init: { method?: string; key?: string | null; body?: unknown; headers?: Record<string, string> } = {},
+  ) => {
+    const headers: Record<string, string> = { ...init.headers };
+    const key = init.key === undefined ? keys.operator : init.key;
+    if (key) headers.authorization = `Bearer ${key}`;
+    if (init.body !== undefined) headers['content-type'] = 'application/json';
+    const body = init.body === undefined ? undefined : JSON.stringify(init.body);
+    return app.request(`http://localhost${path}`, { method: init.method ?? 'GET', headers, body });
+  };
+  const post = (body: unknown, extra: { key?: string | null; headers?: Record<string, string> } = {}) =>
+    call('/v1/actions', { method: 'POST', body, ...extra });
+
+  const waitForEnd = async (id: string): Promise<ActionDetail> => {
+    const deadline = Date.now() + 10_000;
+    for (;;) {
+      const detail = (await (await call(`/v1/actions/${id}`)).json()) as ActionDetail;
+      if (['succeeded', 'failed', 'cancelled'].includes(detail.state)) return detail;
+      if (Date.now() > deadline) throw new Error(`action ${id} still ${detail.state}`);
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+  };
+
+  it('accepts an action with 202, runs it, and shows every host job', async () => {
+    relay = startFakeRelay({ sfn: stack.sfn, activityArn: stack.activityArn, store: db.store });
+
+    const res = await post({
+      action: 'status',
+      target: { tags: { group: 'demo' } },
+      strategy: { maxErrors: '10%' },
+    });
+
+    expect(res.status).toBe(202);
+    const accepted = (await res.json()) as Action;
+    expect(accepted).toMatchObject({ action: 'status', state: 'pending', strategy: { maxErrors: '10%' } });
+    const done = await waitForEnd(accepted.id);
+    expect(done).toMatchObject({
+      state: 'succeeded',
+      hostIds: ['h1', 'h2', 'h3'],
+      counters: { total: 3, succeeded: 3 },
+      progress: { total: 3, succeeded: 3 },
+      executionArn: expect.stringContaining(`:execution:gsm-action:${accepted.id}`),
+    });
+    expect(done.jobs.map((j) => [j.hostId, j.state])).toEqual([
+      ['h1', 'succeeded'],
+      ['h2', 'succeeded'],
+      ['h3', 'succeeded'],
+    ]);
+  });
+
+  it('shows a failed host’s reason in its job', async () => {
+    relay = startFakeRelay({
+      sfn: stack.sfn,
+      activityArn: stack.activityArn,
+      store: db.store,
+      decide: (job) =>
+        job.hostId === 'h2'
+          ? { state: 'failed', error: { code: 'E_TIMEOUT', message: 'agent did not answer' } }
+          : { state: 'succeeded' },
+    });
+    const accepted = (await (
+      await post({ action: 'restart', target: { hosts: ['h1', 'h2'] } })
+    ).json()) as Action;
+
+    const done = await waitForEnd(accepted.id);
+
+    expect(done.state).toBe('failed');
+    expect(done.jobs.find((j) => j.hostId === 'h2')?.error).toEqual({
+      code: 'E_TIMEOUT',
+      message: 'agent did not answer',
+    });
+  });
+
+  it('starts one action for a repeated Idempotency-Key', async () => {
+    const headers = { 'idempotency-key': 'deploy-42' };
+    const first = (await (
+      await post({ action: 'stop', target: { hosts: ['h3'] } }, { headers })
+    ).json()) as Action;
+    const again = await post({ action: 'stop', target: { hosts: ['h3'] } }, { headers });
+
+    expect(again.status).toBe(202);
+    expect(((await again.json()) as Action).id).toBe(first.id);
+    const executions = await stack.sfn.send(
+      new ListExecutionsCommand({ stateMachineArn: stack.stateMachineArn }),
+    );
+    expect(executions.executions?.filter((e) => e.name === first.id)).toHaveLength(1);
+  });
+
+  it.each([
+    ['an action not in the list', { action: 'exec', target: { hosts: ['h1'] } }, 'action'],
+    ['an empty host list', { action: 'start', target: { hosts: [] } }, 'target.hosts'],
+    ['an empty tag selector', { action: 'start', target: { tags: {} } }, 'target.tags'],
+    [
+      'a percentage over 100',
+      { action: 'start', target: { hosts: ['h1'] }, strategy: { maxErrors: '150%' } },
+      'strategy.maxErrors',
+    ],
+    [
+      'a concurrency of 0',
+      { action: 'start', target: { hosts: ['h1'] }, strategy: { maxConcurrency: 0 } },
+      'strategy.maxConcurrency',
+    ],
+    ['an unknown field', { action: 'start', target: { hosts: ['h1'] }, command: 'rm -rf /' }, '(body)'],
+  ])('refuses %s with 400 naming the field', async (_label, body, path) => {
+    const res = await post(body);
+    expect(res.status).toBe(400);
+    const problem = (await res.json()) as { code: string; issues: { path: string }[] };
+    expect(problem.code).toBe('E_VALIDATION');
+    expect(problem.issues.map((i) => i.path)).toContain(path);
+  });
+
+  it('refuses a viewer with 403 and no key with 401', async () => {
+    const body = { action: 'start', target: { hosts: ['h1'] } };
+    expect((await post(body, { key: keys.viewer })).status).toBe(403);
+    expect((await post(body, { key: null })).status).toBe(401);
+  });
+
+  it('lists actions newest first and answers an unknown id with 404', async () => {
+    const list = (await (await call('/v1/actions', { key: keys.viewer })).json()) as { items: Action[] };
+    const created = list.items.map((a) => a.createdAt);
+    expect(created.length).toBeGreaterThan(1);
+    expect(created).toEqual([...created].sort().reverse());
+    expect((await call('/v1/actions/act-nope')).status).toBe(404);
+  });
+
+  it('answers 503 where no action workflow is deployed', async () => {
+    const bare = createApp({
+      store: db.store,
+      logger: createLogger('test', { level: 'silent' }),
+    } as Partial<AppDeps> as AppDeps);
+    const res = await bare.request('http://localhost/v1/actions', {
+      method: 'POST',
+      headers: { authorization: `Bearer ${keys.operator}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ action: 'status', target: { hosts: ['h1'] } }),
+    });
+    expect(res.status).toBe(503);
+    expect(await res.json()).toMatchObject({ code: 'E_UNAVAILABLE' });
+  });
+});
