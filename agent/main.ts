@@ -25,6 +25,9 @@ export interface RunningAgent {
 export const startAgent = async (config: AgentConfig, logger: Logger): Promise<RunningAgent> => {
   const started = Date.now();
   await mkdir(config.dataDir, { recursive: true, mode: 0o750 });
+  // The installer refuses a web root that is missing (it resolves it to guard against links).
+  if (config.role === 'origin' && config.webRoot)
+    await mkdir(config.webRoot, { recursive: true, mode: 0o755 });
   const states = await StateStore.open(join(config.dataDir, 'state.json'));
   const { journal, interrupted } = await Journal.open(join(config.dataDir, 'journal'), {
     logger,

@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, readlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startFrameProxy } from '../../protocol/test-support.js';
 import { writeControl } from '../fixtures/demo-game/harness.js';
 import { type AgentWorld, createAgentWorld, listTree } from '../helpers/agent-fixture.js';
 import {
@@ -52,6 +53,11 @@ const status = async (c: AgentClient = client): Promise<Status> => {
   return s;
 };
 
+const flipLast = (frame: Buffer): Buffer => {
+  const copy = Buffer.from(frame);
+  copy[copy.length - 1] = (copy[copy.length - 1] ?? 0) ^ 0x01;
+  return copy;
+};
 const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
 const hostile = hostileArchives().map((archive, i) => ({
   ...archive,
@@ -274,6 +280,26 @@ describe('bad input: refused with a clear error, the agent stays up and the game
     const oversize = Buffer.alloc(5);
     oversize.writeUInt32BE(0x7fffffff, 0);
     expect(plainErrorCode((await rawExchange(agent.port, oversize)).reply)).toBe('E_FRAME_TOO_LARGE');
+  });
+
+  it.each([
+    ['tampered', 'E_BAD_MAC', (_all: Buffer[], i: number, f: Buffer) => (i === 2 ? [flipLast(f)] : [f])],
+    ['replayed', 'E_REPLAY', (_all: Buffer[], i: number, f: Buffer) => (i === 2 ? [f, f] : [f])],
+    [
+      'reordered',
+      'E_SEQUENCE',
+      (all: Buffer[], i: number, f: Buffer) => (i === 2 ? [] : i === 3 ? [f, all[2] as Buffer] : [f]),
+    ],
+  ])('ends a session with a %s frame (%s)', async (_name, code, rewrite) => {
+    const proxy = await startFrameProxy(agent.port, rewrite);
+    try {
+      const proxied = await AgentClient.connect(proxy.port);
+      void proxied.send({ type: 'STATUS' }).catch(() => undefined);
+      void proxied.send({ type: 'STATUS' }).catch(() => undefined);
+      expect(await proxied.session.closed).toMatchObject({ code });
+    } finally {
+      await proxy.close();
+    }
   });
 
   it('answers an unknown action, bad params, an unknown instance and an unknown game with RESULT errors; the session stays up', async () => {
@@ -500,4 +526,50 @@ describe('agent restarts', () => {
       expect(refused.message).toContain('allowRoot');
     },
   );
+});
+
+describe('origin role', () => {
+  it('stages a package: fetched, verified and published under the web root', async () => {
+    const originData = join(world.root, 'origin');
+    const webRoot = join(originData, 'www');
+    const file = await writeAgentConfig(
+      originData,
+      world.config({
+        role: 'origin',
+        webRoot,
+        instances: [],
+        dataDir: join(originData, 'data'),
+        listen: { host: '127.0.0.1', port: 0 },
+      }),
+    );
+    const origin = await spawnAgent(file);
+    const c = await AgentClient.connect(origin.port);
+    try {
+      const pkg = world.pkg('1.0.0', 'tar.gz');
+      const staged = okResult<{ path: string; urlPath: string; sha256: string }>(
+        await c.job('stage-1', 'stage', {
+          url: pkg.url,
+          sha256: pkg.sha256,
+          size: pkg.size,
+          game: 'demo',
+          version: '1.0.0',
+          file: 'demo-1.0.0.tar.gz',
+        }),
+      );
+      expect(staged.path).toBe(join(webRoot, 'packages', 'demo', '1.0.0', 'demo-1.0.0.tar.gz'));
+      expect(sha256(await readFile(staged.path))).toBe(pkg.sha256);
+      const bad = await c.job('stage-bad', 'stage', {
+        url: pkg.url,
+        sha256: pkg.sha256,
+        game: 'demo',
+        version: '1.0.0',
+        file: '../../escape.tar.gz',
+      });
+      expect(errorOf(bad).code).toBe('E_INVALID_ARGUMENT');
+    } finally {
+      await c.close();
+      origin.child.kill('SIGTERM');
+      expect(await origin.exited).toBe(0);
+    }
+  });
 });
