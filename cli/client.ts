@@ -105,6 +105,10 @@ export const createApiClient = (config: ApiConfig) => {
   type HostPatch = Parameters<(typeof api.hosts)[':id']['$patch']>[0]['json'];
   type GameInput = Parameters<typeof api.games.$post>[0]['json'];
   type KeyInput = Parameters<typeof api.keys.$post>[0]['json'];
+  type PackageInput = Parameters<typeof api.packages.$post>[0]['json'];
+  type PackageQuery = Parameters<typeof api.packages.$get>[0]['query'];
+  type UploadQuery = Parameters<(typeof api.packages)[':id']['upload']['$get']>[0]['query'];
+  type CompleteInput = Parameters<(typeof api.packages)[':id']['complete']['$post']>[0]['json'];
   type Cursor = string | undefined;
 
   return {
@@ -120,6 +124,16 @@ export const createApiClient = (config: ApiConfig) => {
     games: {
       list: (cursor: Cursor) => call(() => api.games.$get({ query: { cursor } })),
       create: (json: GameInput) => call(() => api.games.$post({ json })),
+    },
+    packages: {
+      list: (query: PackageQuery) => call(() => api.packages.$get({ query })),
+      get: (id: string) => call(() => api.packages[':id'].$get({ param: { id } })),
+      create: (json: PackageInput) => call(() => api.packages.$post({ json })),
+      upload: (id: string, query: UploadQuery = {}) =>
+        call(() => api.packages[':id'].upload.$get({ param: { id }, query })),
+      complete: (id: string, json: CompleteInput) =>
+        call(() => api.packages[':id'].complete.$post({ param: { id }, json })),
+      remove: (id: string) => call(() => api.packages[':id'].$delete({ param: { id } })),
     },
     keys: {
       list: (cursor: Cursor) => call(() => api.keys.$get({ query: { cursor } })),
@@ -149,3 +163,26 @@ export type NewGame = Parameters<ApiClient['games']['create']>[0];
 export type PublicHostView = Awaited<ReturnType<ApiClient['hosts']['get']>>;
 export type GameView = Awaited<ReturnType<ApiClient['games']['list']>>['items'][number];
 export type KeyView = Awaited<ReturnType<ApiClient['keys']['list']>>['items'][number];
+
+export type PackageView = Awaited<ReturnType<ApiClient['packages']['get']>>;
+export type UploadView = Awaited<ReturnType<ApiClient['packages']['upload']>>;
+
+/**
+ * PUTs one part to a presigned S3 URL (not the gsm API) and returns its ETag. The URL came
+ * from the API, so an HTTP error here is S3 refusing it: expired (403) or the upload gone (404).
+ */
+export const putPart = async (
+  url: string,
+  body: Uint8Array<ArrayBuffer>,
+  signal?: AbortSignal,
+): Promise<string> => {
+  const response = await fetch(url, { method: 'PUT', body, signal });
+  if (!response.ok) {
+    const text = await response.text().catch(() => '');
+    const code = /<Code>([^<]+)<\/Code>/.exec(text)?.[1] ?? `HTTP ${response.status}`;
+    throw new UserError(`S3 refused a part upload: ${code}`, {
+      hint: 'run the same push again: it resumes with fresh URLs',
+    });
+  }
+  return (response.headers.get('etag') ?? '').replace(/^"|"$/g, '');
+};

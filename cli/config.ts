@@ -20,11 +20,16 @@ const DevFile = z.looseObject({ api: Endpoint, apiKey: ApiKey.optional() });
 export interface CliEnv {
   readonly endpoint?: string;
   readonly apiKey?: string;
+  /** Test hook (GSM_TEST_ABORT_AFTER_PARTS): `package push` stops as if killed after sending this many parts. */
+  readonly abortAfterParts?: number;
 }
 
 export const readCliEnv = (env: NodeJS.ProcessEnv = process.env): CliEnv => ({
   endpoint: env.GSM_ENDPOINT || undefined,
   apiKey: env.GSM_API_KEY || undefined,
+  ...(/^\d+$/.test(env.GSM_TEST_ABORT_AFTER_PARTS ?? '')
+    ? { abortAfterParts: Number(env.GSM_TEST_ABORT_AFTER_PARTS) }
+    : {}),
 });
 
 export interface GlobalFlags {

@@ -1,4 +1,5 @@
 import { inspect } from 'node:util';
+import cliProgress from 'cli-progress';
 import Table from 'cli-table3';
 import { GsmError } from '../core/errors.js';
 import { isUserError } from './errors.js';
@@ -30,11 +31,72 @@ export interface Output {
   /** Progress and confirmations: stderr, so stdout stays the result alone. */
   info(text: string): void;
   warn(text: string): void;
+  /** A byte progress display on stderr: a bar on a terminal, a plain line every few seconds otherwise. */
+  progress(label: string, total: number): Progress;
   /** Reports a failure and returns the exit code: 1 for user errors, 2 for bugs. */
   fail(error: unknown): number;
   /** Commander's own usage and help text. */
   usage(text: string, stream: 'stdout' | 'stderr'): void;
 }
+
+export interface Progress {
+  /** Adds done bytes. */
+  advance(bytes: number): void;
+  stop(): void;
+}
+
+const MB = 1e6;
+const PLAIN_EVERY_MS = 5000;
+
+const rateText = (bytes: number, ms: number): string =>
+  `${(bytes / MB / Math.max(ms / 1000, 1e-3)).toFixed(1)} MB/s`;
+
+const plainProgress = (label: string, total: number, err: (text: string) => void): Progress => {
+  const started = performance.now();
+  let done = 0;
+  let last = started;
+  const line = () => {
+    const ms = performance.now() - started;
+    const pct = total === 0 ? 100 : Math.floor((done / total) * 100);
+    err(
+      `${label}: ${pct}% (${(done / MB).toFixed(1)} of ${(total / MB).toFixed(1)} MB, ${rateText(done, ms)})`,
+    );
+  };
+  return {
+    advance(bytes) {
+      done += bytes;
+      const now = performance.now();
+      if (now - last >= PLAIN_EVERY_MS) {
+        last = now;
+        line();
+      }
+    },
+    stop: line,
+  };
+};
+
+const barProgress = (label: string, total: number, stream: NodeJS.WritableStream): Progress => {
+  const bar = new cliProgress.SingleBar(
+    {
+      stream: stream as NodeJS.WriteStream,
+      format: `${label} [{bar}] {percentage}% | {value}/{total} MB | {rate} | ETA {eta_formatted}`,
+      hideCursor: true,
+      etaBuffer: 50,
+    },
+    cliProgress.Presets.shades_classic,
+  );
+  const started = performance.now();
+  let done = 0;
+  const mb = (bytes: number) => Number((bytes / MB).toFixed(1));
+  bar.start(mb(total), 0, { rate: rateText(0, 1) });
+  return {
+    advance(bytes) {
+      done += bytes;
+      bar.update(mb(done), { rate: rateText(done, performance.now() - started) });
+    },
+    stop: () => bar.stop(),
+  };
+};
 
 // Borderless, kubectl-like: columns line up, and every row is one greppable line.
 const PLAIN_CHARS = {
@@ -88,6 +150,10 @@ export const createOutput = ({ stdout, stderr }: OutputStreams = process): Outpu
     info: err,
     warn: (text) => err(`warning: ${text}`),
     usage: (text, stream) => (stream === 'stdout' ? stdout : stderr).write(text),
+    progress: (label, total) =>
+      (stderr as NodeJS.WriteStream).isTTY
+        ? barProgress(label, total, stderr)
+        : plainProgress(label, total, err),
     fail: (error) => {
       if (isUserError(error)) {
         err(`error: ${error.message}`);

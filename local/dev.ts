@@ -7,6 +7,7 @@ import { createAwsClients } from '../core/aws.js';
 import { ConfigError, ConflictError, UnauthorizedError } from '../core/errors.js';
 import { createLogger, type Logger } from '../core/log.js';
 import { createStore, ensureTable } from '../core/store/index.js';
+import { createPackageObjects } from '../core/store/objects.js';
 import type { Store } from '../core/store/types.js';
 import { createApp } from '../functions/api/app.js';
 import { startDynalite, startDynamoDbLocal } from './dynamodb.js';
@@ -142,7 +143,11 @@ export const startDevStack = async (options: DevOptions = {}): Promise<DevStack>
     };
 
     const apiKey = await ensureAdminKey(store, options.apiKey);
-    const app = createApp({ store, logger: logger.child({ component: 'api' }) });
+    const app = createApp({
+      store,
+      objects: createPackageObjects({ s3: clients.s3, bucket: DEV_BUCKET }),
+      logger: logger.child({ component: 'api' }),
+    });
     const server = await listen(app.fetch, portAt(basePort, 0));
     stops.push(() => new Promise<void>((done) => server.close(() => done())));
     const api = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;

@@ -11,6 +11,10 @@ import { hostsTagCommand } from './hosts/tag.js';
 import { keysCreateCommand } from './keys/create.js';
 import { keysListCommand } from './keys/list.js';
 import { keysRevokeCommand } from './keys/revoke.js';
+import { packageDeleteCommand } from './package/delete.js';
+import { packageListCommand } from './package/list.js';
+import { packagePushCommand } from './package/push.js';
+import { packageShowCommand } from './package/show.js';
 import { relayCommand } from './relay.js';
 
 export interface CommandRegistration {
@@ -24,6 +28,7 @@ export const NOUNS: Readonly<Record<string, string>> = {
   hosts: 'game hosts and download origins',
   games: 'game definitions',
   keys: 'API keys (admin)',
+  package: 'game-server builds: push, list, show, delete',
 };
 
 export const COMMANDS: readonly CommandRegistration[] = [
@@ -40,4 +45,8 @@ export const COMMANDS: readonly CommandRegistration[] = [
   { command: 'keys create', definition: keysCreateCommand },
   { command: 'keys list', definition: keysListCommand },
   { command: 'keys revoke', definition: keysRevokeCommand },
+  { command: 'package push', definition: packagePushCommand },
+  { command: 'package list', definition: packageListCommand },
+  { command: 'package show', definition: packageShowCommand },
+  { command: 'package delete', definition: packageDeleteCommand },
 ];

@@ -41,6 +41,10 @@ export const Package = z.object({
   state: PackageState,
   reason: z.string().optional(),
   origins: z.array(PackageOrigin),
+  /** The S3 multipart upload of an API upload, while one exists (uploading, then kept for resume checks). */
+  uploadId: z.string().min(1).optional(),
+  /** Bytes per part of that upload; the last part may be shorter. */
+  partSize: z.number().int().min(1).optional(),
   createdAt: Timestamp,
   updatedAt: Timestamp,
 });

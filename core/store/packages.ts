@@ -40,6 +40,8 @@ const NewPackage = z.object({
   sha256: Sha256.optional(),
   s3Key: z.string().min(1),
   state: PackageState.default('uploading'),
+  uploadId: z.string().min(1).optional(),
+  partSize: z.number().int().min(1).optional(),
 });
 
 const predecessors = (to: PackageState): PackageState[] =>

@@ -1,12 +1,15 @@
 import type { SFNClient } from '@aws-sdk/client-sfn';
 import type { Logger } from '../../core/log.js';
 import type { ApiKeyRecord } from '../../core/model/index.js';
+import type { PackageObjects } from '../../core/store/objects.js';
 import type { Store } from '../../core/store/types.js';
 
 /** What the API needs from the outside world; built once per process and passed in. */
 export interface ApiDeps {
   readonly store: Store;
   readonly logger: Logger;
+  /** The packages bucket: uploads, removal. */
+  readonly objects: PackageObjects;
   /** Shown by /v1/health and in the OpenAPI document. */
   readonly version?: string;
   /** Starts workflows; without it (or without a machine) routes that need one answer 503. */

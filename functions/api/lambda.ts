@@ -3,6 +3,7 @@ import { createAwsClients } from '../../core/aws.js';
 import { serviceConfigFromEnv } from '../../core/config.js';
 import { createLogger } from '../../core/log.js';
 import { createStore } from '../../core/store/index.js';
+import { createPackageObjects } from '../../core/store/objects.js';
 import { createApp } from './app.js';
 
 // Built once per Lambda container, reused by every invocation it serves.
@@ -11,6 +12,7 @@ const clients = createAwsClients(config.aws);
 const logger = createLogger('gsm-api', { level: config.logLevel });
 const app = createApp({
   store: createStore({ documents: clients.documents, table: config.table }),
+  objects: createPackageObjects({ s3: clients.s3, bucket: config.bucket }),
   logger,
   workflows: { sfn: clients.sfn, stateMachines: config.stateMachines },
 });
