@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { isGsmError } from '../../core/errors.js';
 import { defineCommand } from '../command.js';
 import { UserError } from '../errors.js';
 
@@ -8,13 +9,11 @@ export const agentCommand = defineCommand({
   input: z.object({ config: z.string().min(1, 'give the agent config file with --config FILE') }),
   async handler({ config }, { setExitCode }) {
     // Loaded on demand: only hosts run the agent, and it pulls in the installer and supervisor.
-    const [{ runAgent }, { isGsmError }] = await Promise.all([
-      import('../../agent/main.js'),
-      import('../../core/errors.js'),
-    ]);
+    const { runAgent } = await import('../../agent/main.js');
     try {
       setExitCode(await runAgent(config));
     } catch (error) {
+      // A bad config is the operator's to fix: one line, exit 1, no stack.
       if (isGsmError(error) && error.code === 'E_CONFIG')
         throw new UserError(error.message, { cause: error });
       throw error;
