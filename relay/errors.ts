@@ -19,7 +19,5 @@ export class RelayError extends GsmError {}
 
 /** The Error name a workflow's Retry/Catch sees for a shard the relay refused outright. */
 export const INVALID_INPUT_ERROR = 'gsm.InvalidInput';
-/** A shard handed back by a relay that is stopping: safe to retry at once (jobs re-attach). */
-export const SHUTTING_DOWN_ERROR = 'gsm.RelayShuttingDown';
 /** Anything the relay could not turn into per-host outcomes (the store was down, ...). */
 export const RELAY_FAILED_ERROR = 'gsm.RelayFailed';

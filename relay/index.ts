@@ -10,7 +10,6 @@ export {
   RELAY_ERROR_CODES,
   RELAY_FAILED_ERROR,
   RelayError,
-  SHUTTING_DOWN_ERROR,
 } from './errors.js';
 export { HostMonitor, mergeInstances } from './monitor.js';
 export { type CloseOptions, type Relay, type RelayDeps, startRelay } from './relay.js';

@@ -6,9 +6,9 @@ import { startRelay } from './relay.js';
 
 /**
  * `gsm relay`: runs until SIGTERM or SIGINT. Then it stops polling at once, gives running
- * shards the grace period to finish, and hands back what is left (SendTaskFailure
- * gsm.RelayShuttingDown) so a retry re-attaches to the agents' running jobs. A second signal
- * skips the grace.
+ * shards the grace period to finish, and hands back what is left by letting its heartbeat
+ * lapse, so the workflow's HeartbeatTimeout retry re-attaches to the agents' running jobs. A
+ * second signal skips the grace.
  */
 export const runRelay = async (): Promise<number> => {
   const config = relayConfigFromEnv();

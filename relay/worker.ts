@@ -7,7 +7,7 @@ import {
 } from '@aws-sdk/client-sfn';
 import type { Logger } from '../core/log.js';
 import { RelayTaskInput } from '../core/model/index.js';
-import { INVALID_INPUT_ERROR, RELAY_FAILED_ERROR, SHUTTING_DOWN_ERROR } from './errors.js';
+import { INVALID_INPUT_ERROR, RELAY_FAILED_ERROR } from './errors.js';
 import { type FanoutDeps, runShard, ShardAbandoned } from './fanout.js';
 import { Semaphore } from './semaphore.js';
 import { sleep } from './sessions.js';
@@ -34,7 +34,7 @@ interface RunningTask {
   readonly parentId: string;
   readonly abort: AbortController;
   readonly done: Promise<void>;
-  /** Set by close(): send the task back instead of completing it. */
+  /** Set by close(): the shard is left for a retry instead of completed. */
   handBack: boolean;
   /** Set by close({abandon}): say nothing (a crash as Step Functions sees it). */
   silent: boolean;
@@ -171,14 +171,10 @@ export class ActivityWorker {
         return;
       }
       if (error instanceof ShardAbandoned || task.abort.signal.aborted) {
-        if (task.handBack) {
-          await this.#fail(
-            task.token,
-            SHUTTING_DOWN_ERROR,
-            'the relay is stopping; its jobs re-attach on retry',
-          );
-          logger.info('shard handed back');
-        } else logger.warn('shard abandoned: its task token is gone');
+        // Handing back is letting the heartbeat lapse: the workflows retry States.HeartbeatTimeout,
+        // and the retried shard re-attaches to the jobs still running on the agents.
+        if (task.handBack) logger.info('shard handed back: its heartbeat stops, the retry re-attaches');
+        else logger.warn('shard abandoned: its task token is gone');
         return;
       }
       logger.error({ err: error }, 'shard failed');

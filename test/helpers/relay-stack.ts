@@ -61,7 +61,7 @@ export const startRelayStack = async (options: { heartbeatSeconds?: number } = {
         TimeoutSeconds: 120,
         Retry: [
           {
-            ErrorEquals: ['States.Timeout', 'gsm.RelayShuttingDown'],
+            ErrorEquals: ['States.HeartbeatTimeout', 'States.Timeout'],
             IntervalSeconds: 1,
             MaxAttempts: 3,
             BackoffRate: 1,
@@ -72,7 +72,7 @@ export const startRelayStack = async (options: { heartbeatSeconds?: number } = {
     },
   });
   const relays = new Set<Relay>();
-  const logger = createLogger('relay-test', { level: process.env.GSM_TEST_LOG ?? 'silent' });
+  const logger = createLogger('relay-test', { level: 'silent' });
   let relayCount = 0;
   const wait = async (executionArn: string, timeoutMs = 20_000) => {
     const described = await waitForEnd(sfn.client, executionArn, timeoutMs);
