@@ -1,3 +1,7 @@
+import { RELAY_ACTIVITY_NAME } from '../core/model/index.js';
+import { actionDefinition, PLAN_ACTION_FUNCTION, RECORD_ACTION_FUNCTION } from '../workflows/action.js';
+import { activityArn } from '../workflows/asl.js';
+import { INTAKE_REGISTER_FUNCTION, intakeDefinition, VERIFY_PACKAGE_FUNCTION } from '../workflows/intake.js';
 import type { AslDefinition } from './constructs/workflow.js';
 
 /**
@@ -14,6 +18,31 @@ export interface WorkflowSpec {
   readonly tasks: Readonly<Record<string, string>>;
 }
 
-// None has landed in workflows/ yet. When one does, e.g.:
-//   { name: 'action', definition: actionDefinition, tasks: { 'plan-targets': 'functions/tasks/plan-targets/handler.ts' } }
-export const WORKFLOWS: readonly WorkflowSpec[] = [];
+/**
+ * The activity ARN a definition is built with only has to name the activity: the Workflow
+ * construct swaps it for the stack's own relay activity by that name.
+ */
+const relayActivityArn = activityArn({
+  region: 'us-east-1',
+  accountId: '123456789012',
+  name: RELAY_ACTIVITY_NAME,
+});
+
+export const WORKFLOWS: readonly WorkflowSpec[] = [
+  {
+    name: 'action',
+    definition: () => actionDefinition({ relayActivityArn }),
+    tasks: {
+      [PLAN_ACTION_FUNCTION]: 'functions/tasks/plan-action/handler.ts',
+      [RECORD_ACTION_FUNCTION]: 'functions/tasks/record-action/handler.ts',
+    },
+  },
+  {
+    name: 'intake',
+    definition: intakeDefinition,
+    tasks: {
+      [INTAKE_REGISTER_FUNCTION]: 'functions/tasks/intake-register/handler.ts',
+      [VERIFY_PACKAGE_FUNCTION]: 'functions/tasks/verify-package/handler.ts',
+    },
+  },
+];

@@ -3,13 +3,16 @@ import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import { serve } from '@hono/node-server';
 import './polyfills.js';
+import { CreateActivityCommand, CreateStateMachineCommand, type SFNClient } from '@aws-sdk/client-sfn';
 import { createAwsClients } from '../core/aws.js';
 import { ConfigError, ConflictError, UnauthorizedError } from '../core/errors.js';
 import { createLogger, type Logger } from '../core/log.js';
+import { RELAY_ACTIVITY_NAME } from '../core/model/index.js';
 import { createStore, ensureTable } from '../core/store/index.js';
-import { createPackageObjects } from '../core/store/objects.js';
 import type { Store } from '../core/store/types.js';
 import { createApp } from '../functions/api/app.js';
+import { actionDefinition } from '../workflows/action.js';
+import { activityArn } from '../workflows/asl.js';
 import { startDynalite, startDynamoDbLocal } from './dynamodb.js';
 import { startS3 } from './s3.js';
 import { seedDemo } from './seed.js';
@@ -142,11 +145,15 @@ export const startDevStack = async (options: DevOptions = {}): Promise<DevStack>
       await trigger.handler(event as Parameters<typeof trigger.handler>[0]);
     };
 
+    // The relay (started by gsm dev separately) polls this activity; the API starts this machine.
+    const actionMachine = await createActionStateMachine(clients.sfn, sfn.accountId);
+    process.env.GSM_STATE_MACHINE_ACTION = actionMachine;
+
     const apiKey = await ensureAdminKey(store, options.apiKey);
     const app = createApp({
       store,
-      objects: createPackageObjects({ s3: clients.s3, bucket: DEV_BUCKET }),
       logger: logger.child({ component: 'api' }),
+      workflows: { sfn: clients.sfn, stateMachines: { action: actionMachine } },
     });
     const server = await listen(app.fetch, portAt(basePort, 0));
     stops.push(() => new Promise<void>((done) => server.close(() => done())));
@@ -188,6 +195,26 @@ const LAMBDA_MODULES: Readonly<
   Record<string, () => Promise<{ handler: (event: never) => Promise<unknown> }>>
 > = {
   'gsm-trigger': () => import('../functions/trigger/handler.js'),
+  'gsm-plan-action': () => import('../functions/tasks/plan-action/handler.js'),
+  'gsm-record-action': () => import('../functions/tasks/record-action/handler.js'),
+};
+
+/** The relay activity and the `gsm-action` machine, built from workflows/action.ts as AWS deploys it. */
+const createActionStateMachine = async (sfn: SFNClient, accountId: string): Promise<string> => {
+  const relay = await sfn.send(new CreateActivityCommand({ name: RELAY_ACTIVITY_NAME }));
+  const created = await sfn.send(
+    new CreateStateMachineCommand({
+      name: 'gsm-action',
+      definition: JSON.stringify(
+        actionDefinition({
+          relayActivityArn:
+            relay.activityArn ?? activityArn({ region: DEV_REGION, accountId, name: RELAY_ACTIVITY_NAME }),
+        }),
+      ),
+      roleArn: `arn:aws:iam::${accountId}:role/gsm-local`,
+    }),
+  );
+  return created.stateMachineArn as string;
 };
 
 const lambdaHandlers = async (functionName: string) => {

@@ -33,19 +33,29 @@ describe('GsmStack', () => {
     const gsmFunctions = template.findResources('AWS::Lambda::Function', {
       Properties: { Description: Match.stringLikeRegexp('^gsm ') },
     });
-    expect(Object.keys(gsmFunctions)).toHaveLength(2);
+    // The API, the trigger, and one per workflow task.
+    const taskCount = new Set(WORKFLOWS.flatMap((w) => Object.keys(w.tasks))).size;
+    expect(Object.keys(gsmFunctions)).toHaveLength(2 + taskCount);
     for (const fn of Object.values(gsmFunctions)) {
       expect(fn).toMatchObject({ Properties: { Runtime: 'nodejs22.x', Architectures: ['arm64'] } });
     }
   });
 
-  it('deploys no state machine until workflows/ has one to give (the list is data)', () => {
+  it('deploys one state machine per workflow the list gives (the list is data), the action among them', () => {
     // Act
-    const { template } = build();
+    const { stack, template } = build();
 
     // Assess
-    expect(WORKFLOWS.length).toBe(0);
-    template.resourceCountIs('AWS::StepFunctions::StateMachine', 0);
+    template.resourceCountIs('AWS::StepFunctions::StateMachine', WORKFLOWS.length);
+    expect(stack.workflows.action).toBeDefined();
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Description: 'gsm API (Hono app)',
+      Environment: {
+        Variables: Match.objectLike({
+          GSM_STATE_MACHINE_ACTION: stack.resolve(stack.workflows.action?.stateMachine.stateMachineArn),
+        }),
+      },
+    });
   });
 
   it('wires a listed workflow: one Lambda per task, its machine, the API variable and an alarm', () => {
