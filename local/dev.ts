@@ -9,11 +9,13 @@ import { ConfigError, ConflictError, UnauthorizedError } from '../core/errors.js
 import { createLogger, type Logger } from '../core/log.js';
 import { RELAY_ACTIVITY_NAME } from '../core/model/index.js';
 import { createStore, ensureTable } from '../core/store/index.js';
+import { createPackageObjects } from '../core/store/objects.js';
 import type { Store } from '../core/store/types.js';
 import { createApp } from '../functions/api/app.js';
 import { actionDefinition } from '../workflows/action.js';
 import { activityArn } from '../workflows/asl.js';
 import { startDynalite, startDynamoDbLocal } from './dynamodb.js';
+import { createIntakeStateMachine } from './intake.js';
 import { startS3 } from './s3.js';
 import { seedDemo } from './seed.js';
 import { startStepFunctions } from './stepfunctions/index.js';
@@ -140,6 +142,8 @@ export const startDevStack = async (options: DevOptions = {}): Promise<DevStack>
     await ensureTable(clients.dynamodb, DEV_TABLE);
     const store = createStore({ documents: clients.documents, table: DEV_TABLE });
 
+    // The trigger reads GSM_STATE_MACHINE_INTAKE when its module loads: the machine comes first.
+    process.env.GSM_STATE_MACHINE_INTAKE = await createIntakeStateMachine(clients.sfn);
     const trigger = await import('../functions/trigger/handler.js');
     onObjectEvent = async (event) => {
       await trigger.handler(event as Parameters<typeof trigger.handler>[0]);
@@ -152,6 +156,7 @@ export const startDevStack = async (options: DevOptions = {}): Promise<DevStack>
     const apiKey = await ensureAdminKey(store, options.apiKey);
     const app = createApp({
       store,
+      objects: createPackageObjects({ s3: clients.s3, bucket: DEV_BUCKET }),
       logger: logger.child({ component: 'api' }),
       workflows: { sfn: clients.sfn, stateMachines: { action: actionMachine } },
     });
@@ -197,6 +202,8 @@ const LAMBDA_MODULES: Readonly<
   'gsm-trigger': () => import('../functions/trigger/handler.js'),
   'gsm-plan-action': () => import('../functions/tasks/plan-action/handler.js'),
   'gsm-record-action': () => import('../functions/tasks/record-action/handler.js'),
+  'gsm-intake-register': () => import('../functions/tasks/intake-register/handler.js'),
+  'gsm-verify-package': () => import('../functions/tasks/verify-package/handler.js'),
 };
 
 /** The relay activity and the `gsm-action` machine, built from workflows/action.ts as AWS deploys it. */

@@ -1,0 +1,79 @@
+import { createHash } from 'node:crypto';
+import { NotFoundError } from '../../../core/errors.js';
+import type { Logger } from '../../../core/log.js';
+import type { Package } from '../../../core/model/index.js';
+import type { PackageObjects } from '../../../core/store/objects.js';
+import type { Store } from '../../../core/store/types.js';
+
+/**
+ * Streams the stored object through SHA-256 (constant memory: the SDK hands over chunks as
+ * they arrive) and settles the package: verified, or rejected with the reason.
+ */
+
+export interface VerifyDeps {
+  readonly store: Store;
+  readonly objects: PackageObjects;
+  readonly logger: Logger;
+}
+
+export interface VerifyEvent {
+  readonly packageId: string;
+  /** Set when an earlier attempt failed for good: the package is rejected with this reason. */
+  readonly failure?: string;
+}
+
+export interface VerifyResult {
+  readonly packageId: string;
+  readonly state: Package['state'];
+  readonly reason?: string;
+  readonly sha256?: string;
+}
+
+const hashObject = async (
+  objects: PackageObjects,
+  key: string,
+): Promise<{ sha256: string; size: number }> => {
+  const hash = createHash('sha256');
+  let size = 0;
+  for await (const chunk of await objects.read(key)) {
+    hash.update(chunk as Buffer);
+    size += (chunk as Buffer).length;
+  }
+  return { sha256: hash.digest('hex'), size };
+};
+
+const result = (pkg: Package): VerifyResult => ({
+  packageId: pkg.id,
+  state: pkg.state,
+  ...(pkg.reason ? { reason: pkg.reason } : {}),
+  ...(pkg.sha256 ? { sha256: pkg.sha256 } : {}),
+});
+
+export const verifyPackage = async (deps: VerifyDeps, event: VerifyEvent): Promise<VerifyResult> => {
+  const { store, objects, logger } = deps;
+  const pkg = await store.packages.get(event.packageId);
+  // A retry or a duplicate event: the first run settled it.
+  if (pkg.state !== 'verifying') return result(pkg);
+  const reject = async (reason: string) => {
+    logger.warn({ packageId: pkg.id, reason }, 'package rejected');
+    return result(await store.packages.transition(pkg.id, 'rejected', { reason }));
+  };
+  if (event.failure !== undefined) return reject(`verification failed: ${event.failure}`);
+  if (!pkg.sha256) return reject('no SHA-256 was declared for it');
+
+  let actual: { sha256: string; size: number };
+  try {
+    actual = await hashObject(objects, pkg.s3Key);
+  } catch (error) {
+    if (error instanceof NotFoundError) return reject(`the stored object ${pkg.s3Key} is missing`);
+    throw error;
+  }
+  if (actual.size !== pkg.size) {
+    return reject(`size mismatch: declared ${pkg.size} bytes, stored ${actual.size}`);
+  }
+  if (actual.sha256 !== pkg.sha256) {
+    return reject(`hash mismatch: declared sha256 ${pkg.sha256}, stored object has ${actual.sha256}`);
+  }
+  logger.info({ packageId: pkg.id, size: actual.size }, 'package verified');
+  return result(await store.packages.transition(pkg.id, 'verified'));
+};
