@@ -89,12 +89,13 @@ export type State =
   | SucceedState
   | FailState;
 
-export interface StateMachine {
+// A type, not an interface: it must fit where plain JSON records are expected (the CDK's AslDefinition).
+export type StateMachine = {
   readonly Comment?: string;
   readonly StartAt: string;
   readonly States: Readonly<Record<string, State>>;
   readonly TimeoutSeconds?: number;
-}
+};
 
 const flow = (next: string | undefined): Flow => (next === undefined ? { End: true } : { Next: next });
 
