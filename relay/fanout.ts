@@ -2,6 +2,7 @@ import type { Logger } from '../core/log.js';
 import type { HostJobOutcome, HostJobSpec, RelayTaskInput, RelayTaskOutput } from '../core/model/index.js';
 import type { Store } from '../core/store/types.js';
 import { RELAY_ERROR_CODES } from './errors.js';
+import type { HostCache } from './host-cache.js';
 import { createJob, type JobDeps, runHostJob } from './jobs.js';
 import { describe, errorsIn, finishJob, jobError, outcomeOf } from './outcome.js';
 import type { Semaphore } from './semaphore.js';
@@ -9,6 +10,8 @@ import type { SessionPool } from './sessions.js';
 
 /** How stale the parent's counters may be before a dispatch reads them again (other shards add to them too). */
 const BUDGET_FRESH_MS = 100;
+/** Outcomes are added to the parent's counters in batches this far apart. */
+const COUNT_FLUSH_MS = 50;
 /** Past this, results are left out of the task output (Step Functions caps it at 256 KiB); the jobs keep them. */
 const MAX_OUTPUT_BYTES = 200 * 1024;
 
@@ -19,6 +22,69 @@ export interface FanoutDeps {
   readonly relayId: string;
   /** Host jobs in flight across every shard this relay runs. */
   readonly inFlight: Semaphore;
+  /** Host records shared by every shard; the store is read directly without it. */
+  readonly hosts?: HostCache;
+}
+
+/**
+ * The parent's counters as this shard sees them: the stored ones (re-read when older than
+ * BUDGET_FRESH_MS, since other shards add too) plus this shard's own adds, which are written
+ * in one atomic ADD per COUNT_FLUSH_MS instead of one per job.
+ */
+class CounterBatch {
+  readonly #store: Store;
+  readonly #parentId: string;
+  readonly #logger: Logger;
+  #stored: Record<string, number> = {};
+  #storedAt = 0;
+  #pending: Record<string, number> = {};
+  /** Adds on their way to the store: still counted until the store's answer includes them. */
+  #sending: Record<string, number> = {};
+  #timer: NodeJS.Timeout | undefined;
+  #writing: Promise<void> = Promise.resolve();
+
+  constructor(store: Store, parentId: string, logger: Logger) {
+    this.#store = store;
+    this.#parentId = parentId;
+    this.#logger = logger;
+  }
+
+  add(name: string): void {
+    this.#pending[name] = (this.#pending[name] ?? 0) + 1;
+    this.#timer ??= setTimeout(() => void this.flush(), COUNT_FLUSH_MS);
+  }
+
+  async current(): Promise<Record<string, number>> {
+    if (Date.now() - this.#storedAt > BUDGET_FRESH_MS) {
+      await this.#writing;
+      this.#stored = await this.#store.counters.get(this.#parentId);
+      this.#storedAt = Date.now();
+    }
+    const view = { ...this.#stored };
+    for (const extra of [this.#pending, this.#sending]) {
+      for (const [name, by] of Object.entries(extra)) view[name] = (view[name] ?? 0) + by;
+    }
+    return view;
+  }
+
+  flush(): Promise<void> {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    const deltas = this.#pending;
+    if (Object.keys(deltas).length === 0) return this.#writing;
+    this.#pending = {};
+    this.#writing = this.#writing.then(async () => {
+      this.#sending = deltas;
+      try {
+        this.#stored = await this.#store.counters.add(this.#parentId, deltas);
+        this.#storedAt = Date.now();
+      } catch (error) {
+        this.#logger.error({ err: error, deltas }, 'could not count outcomes against the parent');
+      }
+      this.#sending = {};
+    });
+    return this.#writing;
+  }
 }
 
 /** Thrown when the shard was abandoned before every job had an outcome. */
@@ -42,17 +108,9 @@ export const runShard = async (
   signal: AbortSignal,
 ): Promise<RelayTaskOutput> => {
   const logger = deps.logger.child({ parentId: input.parentId });
-  let counters: Record<string, number> = {};
-  let countersAt = 0;
-  const onCounters = (latest: Record<string, number>) => {
-    counters = latest;
-    countersAt = Date.now();
-  };
-  const jobDeps: JobDeps = { ...deps, logger, onCounters };
-  const budgetSpent = async (): Promise<boolean> => {
-    if (Date.now() - countersAt > BUDGET_FRESH_MS) onCounters(await deps.store.counters.get(input.parentId));
-    return errorsIn(counters) > input.maxErrors;
-  };
+  const counters = new CounterBatch(deps.store, input.parentId, logger);
+  const jobDeps: JobDeps = { ...deps, logger, count: (name) => counters.add(name) };
+  const budgetSpent = async (): Promise<boolean> => errorsIn(await counters.current()) > input.maxErrors;
 
   const results: (HostJobOutcome | undefined)[] = new Array(input.jobs.length);
   let next = 0;
@@ -110,6 +168,7 @@ export const runShard = async (
   };
   const lanes = Math.min(input.maxConcurrency, input.jobs.length);
   await Promise.all(Array.from({ length: lanes }, lane));
+  await counters.flush();
   if (signal.aborted || results.some((r) => r === undefined)) throw new ShardAbandoned();
   return shardOutput(input.parentId, results as HostJobOutcome[]);
 };

@@ -11,6 +11,7 @@ import {
 import type { Store } from '../core/store/types.js';
 import { ProtocolError } from '../protocol/index.js';
 import { RELAY_ERROR_CODES } from './errors.js';
+import type { HostCache } from './host-cache.js';
 import { runLegacyJob } from './legacy.js';
 import { describe, type Finisher, finishJob, jobError, outcomeOf } from './outcome.js';
 import {
@@ -29,6 +30,7 @@ const RECONNECT_PAUSE_MS = 200;
 export interface JobDeps extends Finisher {
   readonly pool: SessionPool;
   readonly relayId: string;
+  readonly hosts?: HostCache;
 }
 
 export interface HostJobRun {
@@ -85,7 +87,7 @@ export const runHostJob = async (run: HostJobRun, deps: JobDeps): Promise<HostJo
   const fin = { ...deps, logger };
   let job = await createJob(store, run);
   if (isTerminalJobState(job.state)) return outcomeOf(job);
-  const host = await store.hosts.find(run.spec.hostId);
+  const host = await (deps.hosts ? deps.hosts.find(run.spec.hostId) : store.hosts.find(run.spec.hostId));
   if (!host) {
     const message = `host '${run.spec.hostId}' is not registered`;
     return outcomeOf(

@@ -45,20 +45,20 @@ export const errorsIn = (counters: Readonly<Record<string, number>>): number =>
 export interface Finisher {
   readonly store: Store;
   readonly logger: Logger;
-  /** Latest counters of the parent, for the budget check of the next dispatch. */
-  readonly onCounters: (counters: Record<string, number>) => void;
+  /** Adds one to the parent's named counter (batched by the shard). */
+  readonly count: (counter: string) => void;
 }
 
 /**
- * Moves a job to its end state and counts it once: only the writer whose transition changed
- * the job adds to the parent's counters. A job another relay (or an operator) already ended
+ * Moves a job to its end state and counts it: the writer whose transition ended the job adds
+ * to the parent's counters. A job another relay (or an operator) already ended
  * keeps that ending.
  */
 export const finishJob = async (
   job: Job,
   to: JobState,
   fields: { error?: JobError; result?: Record<string, unknown> },
-  { store, logger, onCounters }: Finisher,
+  { store, count }: Finisher,
 ): Promise<Job> => {
   if (isTerminalJobState(job.state)) return job;
   let ended: Job;
@@ -69,13 +69,7 @@ export const finishJob = async (
     throw error;
   }
   const counter = COUNTER[to];
-  if (counter) {
-    try {
-      onCounters(await store.counters.add(job.parentId, { [counter]: 1 }));
-    } catch (error) {
-      logger.error({ err: error, jobId: job.id }, 'could not count the outcome against the parent');
-    }
-  }
+  if (counter) count(counter);
   return ended;
 };
 

@@ -2,6 +2,7 @@ import type { SFNClient } from '@aws-sdk/client-sfn';
 import type { Logger } from '../core/log.js';
 import type { Store } from '../core/store/types.js';
 import type { RelayConfig } from './config.js';
+import { HostCache } from './host-cache.js';
 import { HostMonitor } from './monitor.js';
 import { Semaphore } from './semaphore.js';
 import { SessionPool } from './sessions.js';

@@ -1,0 +1,293 @@
+// Relay fan-out: action `status` to 500 real agents (the agent code from agent/main.ts, each with
+// its own port, data folder and journal, all in one "world" child process with dynalite, the
+// local Step Functions API and the API) through the relay running alone in this process.
+// Ratios, per run: wall(500 hosts, maxConcurrency 100) / (500/100 × wall(1 host)), both measured
+// StartExecution → SUCCEEDED in the same run (goal ≤ 2×); relay CPU per host job
+// (process.cpuUsage of this process / jobs, goal ≤ 2 ms; the execution is started and polled from the
+// world process, so this process does nothing but relay); p99 of GET /v1/hosts polled during the
+// run (goal ≤ 50 ms). Median of BENCH_RUNS (≥ 3).
+import { type ChildProcess, spawn } from 'node:child_process';
+import { appendFile, mkdtemp, rm } from 'node:fs/promises';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import {
+  CreateActivityCommand,
+  DescribeExecutionCommand,
+  SFNClient,
+  StartExecutionCommand,
+} from '@aws-sdk/client-sfn';
+import { createDocumentClient, createDynamoDbClient } from '../core/aws.js';
+import { createLogger } from '../core/log.js';
+import { createStore, ensureTable } from '../core/store/index.js';
+import { LOCAL_CREDENTIALS, startDynalite } from '../local/dynamodb.js';
+import { startStepFunctions } from '../local/stepfunctions/index.js';
+import { relayConfig, startRelay } from '../relay/index.js';
+import { fmt, median } from './stats.js';
+
+const HOSTS = Number(process.env.BENCH_HOSTS ?? 500);
+const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 100);
+const RUNS = Math.max(3, Number(process.env.BENCH_RUNS ?? 3));
+const MASTER = 'bench-master-secret-0123456789abcdef';
+const TABLE = 'gsm-bench-relay';
+
+const p99 = (values: number[]): number => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.ceil(sorted.length * 0.99) - 1)] ?? Number.NaN;
+};
+
+/** The world: dynalite, Step Functions, the API and the agents, in a child so their CPU is not the relay's. */
+const world = async (): Promise<void> => {
+  const [
+    { parseAgentConfig },
+    { startAgent },
+    { createApp },
+    { serve },
+    { createPackageObjects },
+    { S3Client },
+  ] = await Promise.all([
+    import('../agent/config.js'),
+    import('../agent/main.js'),
+    import('../functions/api/app.js'),
+    import('@hono/node-server'),
+    import('../core/store/objects.js'),
+    import('@aws-sdk/client-s3'),
+  ]);
+  const silent = createLogger('bench', { level: 'silent' });
+  const dynamo = await startDynalite();
+  const ddb = createDynamoDbClient({
+    region: 'us-east-1',
+    endpoints: { dynamodb: dynamo.endpoint },
+    credentials: LOCAL_CREDENTIALS,
+  });
+  await ensureTable(ddb, TABLE);
+  const store = createStore({ documents: createDocumentClient(ddb), table: TABLE });
+  const sfn = await startStepFunctions({ logger: silent, activityPollMs: 20_000 });
+  const sfnClient = new SFNClient({
+    endpoint: sfn.endpoint,
+    region: 'us-east-1',
+    credentials: LOCAL_CREDENTIALS,
+  });
+  const activityArn = (await sfnClient.send(new CreateActivityCommand({ name: 'gsm-relay-bench' })))
+    .activityArn!;
+  const { createMachine } = await import('../local/stepfunctions/test-support.js');
+  const machineArn = await createMachine(sfnClient, {
+    StartAt: 'Run',
+    States: {
+      Run: { Type: 'Task', Resource: activityArn, HeartbeatSeconds: 30, TimeoutSeconds: 600, End: true },
+    },
+  });
+  const objects = createPackageObjects({
+    s3: new S3Client({ region: 'us-east-1', credentials: LOCAL_CREDENTIALS }),
+    bucket: 'none',
+  });
+  const app = createApp({ store, objects, logger: silent });
+  const api = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' });
+  await new Promise((resolve) => api.once('listening', resolve));
+  const apiPort = (api.address() as { port: number }).port;
+  const { key } = await store.apiKeys.create({ name: 'bench', role: 'viewer' });
+
+  const dir = await mkdtemp(join(tmpdir(), 'gsm-bench-agents-'));
+  const agents = [];
+  for (let i = 0; i < HOSTS; i++) {
+    const hostId = `bench-${String(i).padStart(3, '0')}`;
+    const config = await parseAgentConfig(
+      {
+        hostId,
+        listen: { host: '127.0.0.1', port: 0 },
+        secrets: { master: MASTER },
+        dataDir: join(dir, hostId),
+        instances: [{ name: 'main', game: 'demo', port: 30000 + i }],
+        logLevel: 'silent',
+      },
+      { env: {} },
+    );
+    const agent = await startAgent(config, silent);
+    agents.push(agent);
+    await store.hosts.create({ id: hostId, address: '127.0.0.1', port: agent.port });
+  }
+
+  let polling: { stop: boolean; latencies: number[] } | undefined;
+  const poll = async (state: { stop: boolean; latencies: number[] }) => {
+    while (!state.stop) {
+      const started = performance.now();
+      const res = await fetch(`http://127.0.0.1:${apiPort}/v1/hosts?limit=50`, {
+        headers: { authorization: `Bearer ${key}` },
+      });
+      await res.arrayBuffer();
+      if (res.status !== 200) throw new Error(`GET /v1/hosts answered ${res.status}`);
+      state.latencies.push(performance.now() - started);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  };
+  let pollDone: Promise<void> | undefined;
+  const say = (message: unknown) => process.stdout.write(`${JSON.stringify(message)}\n`);
+  say({ ready: { dynamodb: dynamo.endpoint, sfn: sfn.endpoint, activityArn, machineArn } });
+  for await (const line of createInterface({ input: process.stdin })) {
+    if (line === 'poll-start') {
+      polling = { stop: false, latencies: [] };
+      pollDone = poll(polling);
+    } else if (line === 'poll-stop' && polling) {
+      polling.stop = true;
+      await pollDone;
+      say({ latencies: polling.latencies });
+    } else if (line.startsWith('run ')) {
+      const started = performance.now();
+      const { executionArn } = await sfnClient.send(
+        new StartExecutionCommand({ stateMachineArn: machineArn, input: line.slice(4) }),
+      );
+      for (;;) {
+        const d = await sfnClient.send(new DescribeExecutionCommand({ executionArn }));
+        if (d.status !== 'RUNNING') {
+          const out = JSON.parse(d.output ?? '{}') as { counts?: { succeeded: number } };
+          say({
+            wallMs: performance.now() - started,
+            status: d.status,
+            succeeded: out.counts?.succeeded ?? 0,
+          });
+          break;
+        }
+        await new Promise((resolve) => setTimeout(resolve, 2));
+      }
+    } else if (line === 'exit') break;
+  }
+  await Promise.all(agents.map((a) => a.close()));
+  api.close();
+  await sfn.close();
+  await dynamo.close();
+  await rm(dir, { recursive: true, force: true });
+  process.exit(0);
+};
+
+const main = async (): Promise<void> => {
+  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', import.meta.filename, '--world'], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
+  const next = async <T>(): Promise<T> => {
+    for (;;) {
+      const { value, done } = await lines.next();
+      if (done) throw new Error('the world process ended');
+      if (value.startsWith('{')) return JSON.parse(value) as T;
+    }
+  };
+  const setupStarted = performance.now();
+  const { ready } = await next<{
+    ready: { dynamodb: string; sfn: string; activityArn: string; machineArn: string };
+  }>();
+  console.error(
+    `world ready in ${fmt(performance.now() - setupStarted)}: ${HOSTS} agents, dynalite, Step Functions, API`,
+  );
+
+  const ddb = createDynamoDbClient({
+    region: 'us-east-1',
+    endpoints: { dynamodb: ready.dynamodb },
+    credentials: LOCAL_CREDENTIALS,
+  });
+  const store = createStore({ documents: createDocumentClient(ddb), table: TABLE });
+  const sfn = new SFNClient({ endpoint: ready.sfn, region: 'us-east-1', credentials: LOCAL_CREDENTIALS });
+  // The relay's own client: it long-polls and heartbeats; executions are driven from the world.
+  const relay = await startRelay(
+    relayConfig({
+      relayId: 'bench-relay',
+      activityArn: ready.activityArn,
+      masterSecret: MASTER,
+      maxInFlight: 1000,
+      heartbeatMs: 10_000,
+      monitor: { enabled: false },
+    }),
+    { store, sfn, logger: createLogger('relay', { level: 'warn' }) },
+  );
+
+  let runId = 0;
+  const action = async (hosts: number): Promise<{ wallMs: number; cpuMs: number }> => {
+    const parentId = `bench-${process.pid}-${++runId}`;
+    const jobs = Array.from({ length: hosts }, (_, i) => {
+      const hostId = `bench-${String(i).padStart(3, '0')}`;
+      return { jobId: `${parentId}.${hostId}.status`, hostId, action: 'status', params: {} };
+    });
+    const input = {
+      parentType: 'action',
+      parentId,
+      jobs,
+      maxConcurrency: CONCURRENCY,
+      maxErrors: hosts,
+      jobTimeoutSec: 60,
+    };
+    const cpu = process.cpuUsage();
+    child.stdin!.write(`run ${JSON.stringify(input)}\n`);
+    const done = await next<{ wallMs: number; status: string; succeeded: number }>();
+    if (done.status !== 'SUCCEEDED' || done.succeeded !== hosts) {
+      throw new Error(`execution ${done.status} with ${done.succeeded}/${hosts} succeeded`);
+    }
+    const wallMs = done.wallMs;
+    const used = process.cpuUsage(cpu);
+    return { wallMs, cpuMs: (used.user + used.system) / 1000 };
+  };
+
+  // Warm-up: one full fan-out opens every session once (later runs reuse them) and warms the JIT.
+  const warm = await action(HOSTS);
+  console.error(`warm-up (includes ${HOSTS} handshakes): ${fmt(warm.wallMs)}`);
+  const rows: {
+    single: number;
+    fleet: number;
+    ratio: number;
+    cpuPerJob: number;
+    p99: number;
+    polls: number;
+  }[] = [];
+  for (let run = 1; run <= RUNS; run++) {
+    const singles = [];
+    for (let i = 0; i < 5; i++) singles.push((await action(1)).wallMs);
+    const single = median(singles);
+    child.stdin!.write('poll-start\n');
+    const fleet = await action(HOSTS);
+    child.stdin!.write('poll-stop\n');
+    const { latencies } = await next<{ latencies: number[] }>();
+    const row = {
+      single,
+      fleet: fleet.wallMs,
+      ratio: fleet.wallMs / ((HOSTS / CONCURRENCY) * single),
+      cpuPerJob: fleet.cpuMs / HOSTS,
+      p99: p99(latencies),
+      polls: latencies.length,
+    };
+    rows.push(row);
+    console.error(
+      `run ${run}: 1 host ${fmt(single)}, ${HOSTS} hosts ${fmt(fleet.wallMs)} → ratio ${row.ratio.toFixed(2)}×, ` +
+        `relay CPU ${row.cpuPerJob.toFixed(2)} ms/job, GET /v1/hosts p99 ${row.p99.toFixed(1)} ms (${row.polls} polls)`,
+    );
+  }
+  await relay.close({ graceMs: 0 });
+  sfn.destroy();
+  ddb.destroy();
+  child.stdin!.write('exit\n');
+  await new Promise((resolve) => child.once('exit', resolve));
+
+  const m = (pick: (r: (typeof rows)[number]) => number) => median(rows.map(pick));
+  const table = [
+    `| metric | median of ${RUNS} | runs | goal |`,
+    '|---|---|---|---|',
+    `| one host, StartExecution → SUCCEEDED | ${fmt(m((r) => r.single))} | ${rows.map((r) => fmt(r.single)).join(', ')} | — |`,
+    `| ${HOSTS} hosts, maxConcurrency ${CONCURRENCY} | ${fmt(m((r) => r.fleet))} | ${rows.map((r) => fmt(r.fleet)).join(', ')} | — |`,
+    `| wall / (${HOSTS}/${CONCURRENCY} × one host) | ${m((r) => r.ratio).toFixed(2)}× | ${rows.map((r) => `${r.ratio.toFixed(2)}×`).join(', ')} | ≤ 2× |`,
+    `| relay CPU per host job | ${m((r) => r.cpuPerJob).toFixed(2)} ms | ${rows.map((r) => r.cpuPerJob.toFixed(2)).join(', ')} | ≤ 2 ms |`,
+    `| GET /v1/hosts p99 during the run | ${m((r) => r.p99).toFixed(1)} ms | ${rows.map((r) => r.p99.toFixed(1)).join(', ')} | ≤ 50 ms |`,
+  ].join('\n');
+  console.log(table);
+  if (process.env.BENCH_RECORD === '1') {
+    const cpu = cpus()[0]?.model.trim() ?? 'unknown CPU';
+    await appendFile(
+      join(import.meta.dirname, 'RESULTS.md'),
+      `\n## relay-fanout\n\nCommand: \`BENCH_RECORD=1 node --import tsx bench/relay-fanout.bench.ts\` (BENCH_HOSTS=${HOSTS}, BENCH_CONCURRENCY=${CONCURRENCY}, BENCH_RUNS=${RUNS})\n` +
+        `Date: ${new Date().toISOString()}. Machine: ${cpus().length} vCPU ${cpu}, ${Math.round(totalmem() / 2 ** 30)} GiB RAM, Node ${process.version}.\n` +
+        `This process runs only the relay (\`startRelay\`, monitor off); a child runs dynalite, the local Step Functions API, the API and ${HOSTS} real agents (agent/main.ts \`startAgent\`, one demo instance each, own port, data folder and journal). ` +
+        `Action \`status\` (the real agent's status action). Both walls are StartExecution → SUCCEEDED of a one-Task state machine on the relay activity; ` +
+        `"one host" is the median of 5 single-host actions run just before each fleet run. CPU is process.cpuUsage of the relay process over the fleet run / ${HOSTS}. ` +
+        `GET /v1/hosts?limit=50 is polled (one request at a time, 20 ms apart) from the world process during each fleet run. A warm-up fleet run opens the ${HOSTS} sessions first (${fmt(warm.wallMs)}); measured runs reuse them.\n\n${table}\n`,
+    );
+  }
+};
+
+if (process.argv.includes('--world')) await world();
+else await main();
