@@ -109,6 +109,7 @@ export const createApiClient = (config: ApiConfig) => {
   type PackageQuery = Parameters<typeof api.packages.$get>[0]['query'];
   type UploadQuery = Parameters<(typeof api.packages)[':id']['upload']['$get']>[0]['query'];
   type CompleteInput = Parameters<(typeof api.packages)[':id']['complete']['$post']>[0]['json'];
+  type ActionInput = Parameters<typeof api.actions.$post>[0]['json'];
   type Cursor = string | undefined;
 
   return {
@@ -134,6 +135,13 @@ export const createApiClient = (config: ApiConfig) => {
       complete: (id: string, json: CompleteInput) =>
         call(() => api.packages[':id'].complete.$post({ param: { id }, json })),
       remove: (id: string) => call(() => api.packages[':id'].$delete({ param: { id } })),
+    },
+    actions: {
+      /** With a key, a retried start returns the first action instead of running it twice. */
+      start: (json: ActionInput, idempotencyKey?: string) =>
+        call(() => api.actions.$post({ json, header: { 'idempotency-key': idempotencyKey } })),
+      list: (cursor: Cursor) => call(() => api.actions.$get({ query: { cursor } })),
+      get: (id: string) => call(() => api.actions[':id'].$get({ param: { id } })),
     },
     keys: {
       list: (cursor: Cursor) => call(() => api.keys.$get({ query: { cursor } })),
@@ -186,3 +194,6 @@ export const putPart = async (
   }
   return (response.headers.get('etag') ?? '').replace(/^"|"$/g, '');
 };
+export type NewAction = Parameters<ApiClient['actions']['start']>[0];
+export type ActionView = Awaited<ReturnType<ApiClient['actions']['start']>>;
+export type ActionDetailView = Awaited<ReturnType<ApiClient['actions']['get']>>;

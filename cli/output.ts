@@ -33,6 +33,8 @@ export interface Output {
   warn(text: string): void;
   /** A byte progress display on stderr: a bar on a terminal, a plain line every few seconds otherwise. */
   progress(label: string, total: number): Progress;
+  /** Per-host progress of an action on stderr: a bar and a line per finished host on a terminal, lines otherwise. */
+  hosts(label: string, total: number): HostProgress;
   /** Reports a failure and returns the exit code: 1 for user errors, 2 for bugs. */
   fail(error: unknown): number;
   /** Commander's own usage and help text. */
@@ -44,6 +46,48 @@ export interface Progress {
   advance(bytes: number): void;
   stop(): void;
 }
+
+export interface HostProgress {
+  /** A host's job changed state; `done` counts it as finished, `detail` says why (a failure's reason). */
+  update(hostId: string, state: string, done: boolean, detail?: string): void;
+  stop(): void;
+}
+
+const hostLine = (hostId: string, state: string, detail: string | undefined): string =>
+  `  ${hostId}  ${state}${detail ? `  ${detail}` : ''}`;
+
+const plainHosts = (err: (text: string) => void): HostProgress => ({
+  update: (hostId, state, _done, detail) => err(hostLine(hostId, state, detail)),
+  stop: () => {},
+});
+
+const barHosts = (label: string, total: number, stream: NodeJS.WritableStream): HostProgress => {
+  const bars = new cliProgress.MultiBar(
+    {
+      stream: stream as NodeJS.WriteStream,
+      format: `${label} [{bar}] {value}/{total} hosts | {failed} failed | {running} running`,
+      hideCursor: true,
+    },
+    cliProgress.Presets.shades_classic,
+  );
+  const bar = bars.create(total, 0, { failed: 0, running: 0 });
+  const states = new Map<string, { state: string; done: boolean }>();
+  const refresh = () => {
+    const all = [...states.values()];
+    bar.update(all.filter((s) => s.done).length, {
+      failed: all.filter((s) => s.done && s.state !== 'succeeded').length,
+      running: all.filter((s) => !s.done && s.state !== 'queued').length,
+    });
+  };
+  return {
+    update(hostId, state, done, detail) {
+      states.set(hostId, { state, done });
+      if (done) bars.log(`${hostLine(hostId, state, detail)}\n`);
+      refresh();
+    },
+    stop: () => bars.stop(),
+  };
+};
 
 const MB = 1e6;
 const PLAIN_EVERY_MS = 5000;
@@ -154,6 +198,8 @@ export const createOutput = ({ stdout, stderr }: OutputStreams = process): Outpu
       (stderr as NodeJS.WriteStream).isTTY
         ? barProgress(label, total, stderr)
         : plainProgress(label, total, err),
+    hosts: (label, total) =>
+      (stderr as NodeJS.WriteStream).isTTY ? barHosts(label, total, stderr) : plainHosts(err),
     fail: (error) => {
       if (isUserError(error)) {
         err(`error: ${error.message}`);

@@ -1,4 +1,9 @@
 import type { CommandDefinition } from '../command.js';
+import { actionDetailsCommand } from './action/details.js';
+import { actionRestartCommand } from './action/restart.js';
+import { actionStartCommand } from './action/start.js';
+import { actionStatusCommand } from './action/status.js';
+import { actionStopCommand } from './action/stop.js';
 import { agentCommand } from './agent.js';
 import { devCommand } from './dev.js';
 import { gamesAddCommand } from './games/add.js';
@@ -29,6 +34,7 @@ export const NOUNS: Readonly<Record<string, string>> = {
   games: 'game definitions',
   keys: 'API keys (admin)',
   package: 'game-server builds: push, list, show, delete',
+  action: 'run an action on hosts: start, stop, restart, status, details',
 };
 
 export const COMMANDS: readonly CommandRegistration[] = [
@@ -49,4 +55,9 @@ export const COMMANDS: readonly CommandRegistration[] = [
   { command: 'package list', definition: packageListCommand },
   { command: 'package show', definition: packageShowCommand },
   { command: 'package delete', definition: packageDeleteCommand },
+  { command: 'action start', definition: actionStartCommand },
+  { command: 'action stop', definition: actionStopCommand },
+  { command: 'action restart', definition: actionRestartCommand },
+  { command: 'action status', definition: actionStatusCommand },
+  { command: 'action details', definition: actionDetailsCommand },
 ];

@@ -1,0 +1,3 @@
+import { actionCommand } from './run.js';
+
+export const actionRestartCommand = actionCommand('restart', 'Restart the game servers on hosts');
