@@ -1,3 +1,5 @@
+import { Agent as HttpAgent, request as httpRequest } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { hc } from 'hono/client';
 import { z } from 'zod';
 import type { AppType } from '../functions/api/app.js';
@@ -175,25 +177,57 @@ export type KeyView = Awaited<ReturnType<ApiClient['keys']['list']>>['items'][nu
 export type PackageView = Awaited<ReturnType<ApiClient['packages']['get']>>;
 export type UploadView = Awaited<ReturnType<ApiClient['packages']['upload']>>;
 
+/** Kept-alive connections to S3 for the part PUTs; idle ones do not hold the process open. */
+const PART_AGENTS = { http: new HttpAgent({ keepAlive: true }), https: new HttpsAgent({ keepAlive: true }) };
+
 /**
- * PUTs one part to a presigned S3 URL (not the gsm API) and returns its ETag. The URL came
- * from the API, so an HTTP error here is S3 refusing it: expired (403) or the upload gone (404).
+ * PUTs one part to a presigned S3 URL (not the gsm API) and returns its ETag. node:http writes
+ * the part buffer to the socket as it is (fetch copies it), which keeps push's memory at a few
+ * parts. The URL came from the API, so an HTTP error is S3 refusing it: expired (403) or the
+ * upload gone (404).
  */
-export const putPart = async (
-  url: string,
-  body: Uint8Array<ArrayBuffer>,
-  signal?: AbortSignal,
-): Promise<string> => {
-  const response = await fetch(url, { method: 'PUT', body, signal });
-  if (!response.ok) {
-    const text = await response.text().catch(() => '');
-    const code = /<Code>([^<]+)<\/Code>/.exec(text)?.[1] ?? `HTTP ${response.status}`;
-    throw new UserError(`S3 refused a part upload: ${code}`, {
-      hint: 'run the same push again: it resumes with fresh URLs',
-    });
-  }
-  return (response.headers.get('etag') ?? '').replace(/^"|"$/g, '');
-};
+export const putPart = (url: string, body: Uint8Array): Promise<string> =>
+  new Promise((resolve, reject) => {
+    const target = new URL(url);
+    const secure = target.protocol === 'https:';
+    const send = secure ? httpsRequest : httpRequest;
+    const req = send(
+      target,
+      {
+        method: 'PUT',
+        agent: secure ? PART_AGENTS.https : PART_AGENTS.http,
+        headers: { 'content-length': body.byteLength },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('error', reject);
+        res.on('end', () => {
+          const status = res.statusCode ?? 0;
+          if (status >= 200 && status < 300) {
+            resolve(String(res.headers.etag ?? '').replace(/^"|"$/g, ''));
+            return;
+          }
+          const text = Buffer.concat(chunks).toString('utf8');
+          const code = /<Code>([^<]+)<\/Code>/.exec(text)?.[1] ?? `HTTP ${status}`;
+          reject(
+            new UserError(`S3 refused a part upload: ${code}`, {
+              hint: 'run the same push again: it resumes with fresh URLs',
+            }),
+          );
+        });
+      },
+    );
+    req.on('error', (error) =>
+      reject(
+        new UserError(`cannot upload a part to ${target.host}: ${error.message}`, {
+          cause: error,
+          hint: 'run the same push again: it resumes',
+        }),
+      ),
+    );
+    req.end(body);
+  });
 export type NewAction = Parameters<ApiClient['actions']['start']>[0];
 export type ActionView = Awaited<ReturnType<ApiClient['actions']['start']>>;
 export type ActionDetailView = Awaited<ReturnType<ApiClient['actions']['get']>>;

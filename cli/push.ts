@@ -110,7 +110,7 @@ const transfer = async (
     if (!url) throw new UserError(`the API gave no URL for part ${partNumber}`);
     return url;
   };
-  const send = async (partNumber: number, body: Buffer<ArrayBuffer>): Promise<string> => {
+  const send = async (partNumber: number, body: Buffer): Promise<string> => {
     for (let attempt = 1; ; attempt++) {
       try {
         return await putPart(await urlFor(partNumber, attempt > 1), body);
