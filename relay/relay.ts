@@ -60,6 +60,7 @@ export const startRelay = async (config: RelayConfig, deps: RelayDeps): Promise<
       logger,
       relayId: config.relayId,
       inFlight: new Semaphore(config.maxInFlight),
+      hosts: new HostCache(deps.store),
     },
   );
   const monitor = new HostMonitor(config.monitor, {
