@@ -17,7 +17,7 @@ import {
 } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { cpus, totalmem } from 'node:os';
+import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 
 const MiB = 1024 * 1024;
@@ -215,6 +215,7 @@ const main = async (): Promise<void> => {
     writeFileSync(join(work, 'ready'), 'ok');
   }
   const origin = await serve(www, work);
+  const loadBefore = loadavg()[0]!;
   const rows: Row[] = [];
   const variants: {
     name: string;
@@ -288,6 +289,7 @@ const main = async (): Promise<void> => {
     '',
     `Command: \`BENCH_SIZE_MB=${sizeMb} BENCH_RUNS=${runs}${process.env.BENCH_BZIP2_FALLBACK ? ' BENCH_BZIP2_FALLBACK=1' : ''} node --import tsx bench/install.bench.ts\``,
     `Date: ${new Date().toISOString()}. Machine: ${machine}. Origin: ${origin.server} on 127.0.0.1.`,
+    `Load average (1 min) at start / end: ${loadBefore.toFixed(1)} / ${loadavg()[0]!.toFixed(1)} (other sessions share this VM; lbzip2 needs both cores).`,
     `Tree: ${sizeMb} MiB game-like (60 % in 7 random .pak files, 40 % small lua/json/xml/cfg/log text files).`,
     `Baseline: \`curl -s URL | tee >(sha256sum > f) | tar -xz|-xj -C dir; wait $!\`. Agent: \`installPackage\` in a child node`,
     'process (download + SHA-256 + decompress + checked extraction + atomic rename), timed inside the child; "wall" adds node + tsx start-up.',

@@ -243,6 +243,9 @@ describe('installPackage', () => {
     const args = { urls: [good.url(name)], sha256: sha(pkg), version: '2.0.0', instanceDir };
     await installPackage(args);
     expect(await installPackage(args)).toMatchObject({ reused: true });
+
+    await rm(join(instanceDir, 'releases', '2.0.0'), { recursive: true });
+    expect(await installPackage(args)).toMatchObject({ reused: false });
   });
 
   describe('refuses hostile archives, leaving nothing behind', () => {

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, readdir, rename, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from '../../core/log.js';
 import type { StartDecoderOptions } from '../process/decompress.js';
@@ -139,8 +139,8 @@ export const installPackage = async (options: InstallOptions): Promise<InstallRe
   }
 
   const existing = await readMeta(instanceDir, version);
-  if (existing?.sha256 === sha256) {
-    const path = releaseDir(instanceDir, version);
+  const path = releaseDir(instanceDir, version);
+  if (existing?.sha256 === sha256 && (await stat(path).catch(() => undefined))?.isDirectory()) {
     return { version, path, bytes: existing.bytes, sha256, origin: existing.origin, reused: true, files: 0 };
   }
   if ((await current(instanceDir)) === version) {
@@ -160,7 +160,7 @@ export const installPackage = async (options: InstallOptions): Promise<InstallRe
       const staging = await mkdtemp(join(releasesDir(instanceDir), `.staging-${version}-`));
       try {
         const done = await attempt(url, sha256, staging, options);
-        const path = await publish(instanceDir, version, done.staging);
+        const published = await publish(instanceDir, version, done.staging);
         await writeMeta(instanceDir, {
           version,
           sha256,
@@ -169,7 +169,15 @@ export const installPackage = async (options: InstallOptions): Promise<InstallRe
           installedAt: new Date().toISOString(),
         });
         logger?.info({ version, origin: url, bytes: done.bytes, files: done.files }, 'package installed');
-        return { version, path, bytes: done.bytes, sha256, origin: url, reused: false, files: done.files };
+        return {
+          version,
+          path: published,
+          bytes: done.bytes,
+          sha256,
+          origin: url,
+          reused: false,
+          files: done.files,
+        };
       } catch (error) {
         await rm(staging, { recursive: true, force: true });
         if (error instanceof RestartFromZero && restarts < 1) {
