@@ -39,14 +39,9 @@ export const ActionDetail = Action.extend({ jobs: z.array(Job), progress: JobPro
 export type ActionDetail = z.infer<typeof ActionDetail>;
 
 const IdempotencyHeader = z.object({
-  'idempotency-key': z
-    .string()
-    .min(1)
-    .max(255)
-    .optional()
-    .openapi({
-      description: 'a retry with the same key returns the first action instead of starting another',
-    }),
+  'idempotency-key': z.string().min(1).max(255).optional().openapi({
+    description: 'a retry with the same key returns the first action instead of starting another',
+  }),
 });
 
 const startAction = createRoute({
