@@ -1,7 +1,7 @@
 import { GameDefinition } from './definitions.js';
 
 /**
- * The demo game (test/fixtures/demo-game): a Node program that answers Quake 3 queries like
+ * The demo game (local/demo-game): a Node program that answers Quake 3 queries like
  * CoD4x and reads its player count from a control file. `node` is found on the PATH the
  * supervisor gives the game.
  */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DEMO_START } from '../../test/fixtures/demo-game/build.js';
+import { DEMO_START } from '../../local/demo-game/build.js';
 import {
   cod4x,
   demo,

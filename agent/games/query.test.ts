@@ -10,7 +10,7 @@ import {
   runDemo,
   tempDir,
   writeControl,
-} from '../../test/fixtures/demo-game/harness.js';
+} from '../../local/demo-game/harness.js';
 import type { GameDefinition } from './definitions.js';
 import { demo } from './demo.js';
 import { isGameError } from './errors.js';

@@ -10,7 +10,7 @@ import {
   freeUdpPort,
   tempDir,
   writeControl,
-} from '../../test/fixtures/demo-game/harness.js';
+} from '../../local/demo-game/harness.js';
 import { demo } from '../games/demo.js';
 import { queryGame } from '../games/query.js';
 import { readPidFile, writePidFile } from './pid-file.js';

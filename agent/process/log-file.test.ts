@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { appendFile, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { tempDir } from '../../test/fixtures/demo-game/harness.js';
+import { tempDir } from '../../local/demo-game/harness.js';
 import { LogWatcher, rotateByCopyTruncate, rotateByRename, tailLog } from './log-file.js';
 
 let root: string;

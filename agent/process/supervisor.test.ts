@@ -8,7 +8,7 @@ import {
   freeUdpPort,
   tempDir,
   writeControl,
-} from '../../test/fixtures/demo-game/harness.js';
+} from '../../local/demo-game/harness.js';
 import { demo } from '../games/demo.js';
 import { queryGame } from '../games/query.js';
 import { isProcessError } from './errors.js';

@@ -8,7 +8,7 @@ import {
   runDemo,
   tempDir,
   writeControl,
-} from '../../test/fixtures/demo-game/harness.js';
+} from '../../local/demo-game/harness.js';
 import { demo } from '../games/demo.js';
 import { isGameError } from '../games/errors.js';
 import { drainPlayers } from './drain.js';

@@ -3,8 +3,8 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, readlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { writeControl } from '../../local/demo-game/harness.js';
 import { startFrameProxy } from '../../protocol/test-support.js';
-import { writeControl } from '../fixtures/demo-game/harness.js';
 import { type AgentWorld, createAgentWorld, listTree } from '../helpers/agent-fixture.js';
 import {
   AGENT_SECRET,

@@ -6,8 +6,8 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import type { AgentConfigInput } from '../../agent/config.js';
-import { buildDemoPackages, type DemoPackage } from '../fixtures/demo-game/build.js';
-import { freeTcpPort, freeUdpPort, tempDir } from '../fixtures/demo-game/harness.js';
+import { buildDemoPackages, type DemoPackage } from '../../local/demo-game/build.js';
+import { freeTcpPort, freeUdpPort, tempDir } from '../../local/demo-game/harness.js';
 import { AGENT_SECRET } from './agent-process.js';
 import { deadOriginUrl, startOrigin, type TestOrigin } from './http-origin.js';
 
