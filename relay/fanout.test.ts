@@ -82,11 +82,6 @@ describe('relay fan-out (local Step Functions, dynalite, agents on 127.0.0.1)', 
     // Assess
     expect(output?.counts.succeeded).toBe(12);
     expect(tracker.peak).toBe(3);
-    // 12 jobs of 150 ms, 3 at a time: about 4 rounds, well under 12 × 150 ms.
-    const jobs = (await stack.db.store.jobs.listByParent('act-mc', { limit: 100 })).items;
-    const first = Math.min(...jobs.map((j) => Date.parse(j.createdAt)));
-    const last = Math.max(...jobs.map((j) => Date.parse(j.endedAt ?? j.updatedAt)));
-    expect(last - first).toBeLessThan(12 * 150);
   });
 
   it('maxErrors 0: the first failure stops new dispatch, jobs in flight finish, the rest are skipped', async () => {
@@ -120,7 +115,6 @@ describe('relay fan-out (local Step Functions, dynalite, agents on 127.0.0.1)', 
     agents.push(silent);
     await stack.addHost('silent-1', silent.port);
     const fast = [await scripted('st-a', { jobMs: 50 }), await scripted('st-b', { jobMs: 50 })];
-    const started = Date.now();
     const execution = await stack.start(
       shard(
         'act-st',
@@ -133,14 +127,16 @@ describe('relay fan-out (local Step Functions, dynalite, agents on 127.0.0.1)', 
         },
       ),
     );
-    await waitForJob(stack, 'act-st.st-b.start', 'succeeded', 1500);
-    expect(Date.now() - started).toBeLessThan(1500);
+    await waitForJob(stack, 'act-st.st-b.start', 'succeeded', 10_000);
     const { output } = await stack.wait(execution);
     const silentResult = output?.results.find((r) => r.hostId === 'silent-1');
     expect(silentResult?.state).toBe('timed_out');
     expect(silentResult?.error?.code).toBe('E_TIMEOUT');
     expect(silentResult?.error?.message).toMatch(/silent-1/);
     expect(output?.counts).toEqual({ succeeded: 2, failed: 1, skipped: 0 });
+    // The fast hosts finished while the silent one was still waiting out its timeout.
+    const ended = async (id: string) => Date.parse((await stack.db.store.jobs.get(id)).endedAt ?? '');
+    expect(await ended('act-st.st-b.start')).toBeLessThan(await ended('act-st.silent-1.start'));
   });
 
   it('an unknown host and a wrong secret fail clearly per host without stalling the others', async () => {

@@ -263,7 +263,7 @@ describe('bad input: refused with a clear error, the agent stays up and the game
     const { reply, ms } = await rawExchange(agent.port);
     expect([undefined, 'E_TIMEOUT']).toContain(plainErrorCode(reply));
     expect(ms).toBeGreaterThanOrEqual(900);
-    expect(ms).toBeLessThan(4000);
+    expect(ms).toBeLessThan(10_000);
   });
 
   it('refuses a wrong secret', async () => {
