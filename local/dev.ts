@@ -1,5 +1,7 @@
-import { mkdir, writeFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { serve } from '@hono/node-server';
 import './polyfills.js';
@@ -12,8 +14,10 @@ import { createStore, ensureTable } from '../core/store/index.js';
 import { createPackageObjects } from '../core/store/objects.js';
 import type { Store } from '../core/store/types.js';
 import { createApp } from '../functions/api/app.js';
+import { type Relay, relayConfig, startRelay } from '../relay/index.js';
 import { actionDefinition } from '../workflows/action.js';
 import { activityArn } from '../workflows/asl.js';
+import { type DemoFleet, type InstallReport, startDemoFleet } from './demo/index.js';
 import { startDynalite, startDynamoDbLocal } from './dynamodb.js';
 import { createIntakeStateMachine } from './intake.js';
 import { startS3 } from './s3.js';
@@ -32,6 +36,8 @@ export interface DevOptions {
   /** Where `.gsm/dev.json` goes; the working directory by default. */
   readonly cwd?: string;
   readonly logLevel?: string;
+  /** Called once the demo fleet's pre-install has ended (demo only). */
+  readonly onDemoInstalled?: (report: InstallReport) => void;
 }
 
 /** What `.gsm/dev.json` holds: enough for any AWS SDK, the AWS CLI or a script to use the stack. */
@@ -53,6 +59,9 @@ export interface DevStack {
   readonly endpoints: DevEndpoints;
   readonly store: Store;
   readonly logger: Logger;
+  readonly relay: Relay;
+  /** The demo hosts, origin and legacy host; absent with `demo: false`. */
+  readonly fleet?: DemoFleet;
   close(): Promise<void>;
 }
 
@@ -164,7 +173,38 @@ export const startDevStack = async (options: DevOptions = {}): Promise<DevStack>
     stops.push(() => new Promise<void>((done) => server.close(() => done())));
     const api = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
-    if (options.demo ?? true) await seedDemo(store);
+    // The relay's monitor sweeps every 5 s so that `GET /v1/hosts` shows the demo fleet's
+    // online state, versions and players soon after they change.
+    const masterSecret = await devMasterSecret(data);
+    const relay = await startRelay(
+      relayConfig({
+        relayId: 'gsm-dev-relay',
+        activityArn: activityArn({ region: DEV_REGION, accountId: sfn.accountId, name: RELAY_ACTIVITY_NAME }),
+        masterSecret,
+        heartbeatMs: 5000,
+        connectTimeoutMs: 3000,
+        shutdownGraceMs: 2000,
+        monitor: { intervalMs: 5000, probeTimeoutMs: 2000, missesBeforeOffline: 2 },
+      }),
+      { store, sfn: clients.sfn, logger: logger.child({ component: 'relay' }) },
+    );
+    stops.push(() => relay.close());
+
+    let fleet: DemoFleet | undefined;
+    if (options.demo ?? true) {
+      await seedDemo(store);
+      const fleetDir = data ? join(data, 'demo') : await mkdtemp(join(tmpdir(), 'gsm-dev-demo-'));
+      if (!data) stops.push(() => rm(fleetDir, { recursive: true, force: true }));
+      fleet = await startDemoFleet({
+        store,
+        workflow: { sfn: clients.sfn, stateMachineArn: actionMachine },
+        dataDir: fleetDir,
+        logger: logger.child({ component: 'demo' }),
+        masterSecret,
+        onInstalled: options.onDemoInstalled,
+      });
+      stops.push(() => fleet?.close() ?? Promise.resolve());
+    }
 
     const endpoints: DevEndpoints = {
       api,
@@ -182,7 +222,7 @@ export const startDevStack = async (options: DevOptions = {}): Promise<DevStack>
     const dir = join(options.cwd ?? process.cwd(), '.gsm');
     await mkdir(dir, { recursive: true });
     await writeFile(join(dir, 'dev.json'), `${JSON.stringify(endpoints, null, 2)}\n`, { mode: 0o600 });
-    return { endpoints, store, logger, close };
+    return { endpoints, store, logger, relay, ...(fleet ? { fleet } : {}), close };
   } catch (error) {
     await close();
     if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
@@ -231,6 +271,22 @@ const lambdaHandlers = async (functionName: string) => {
   return (event: unknown) => handler(event as never);
 };
 
+/**
+ * The secret every demo agent's and the relay's per-host secrets derive from. New each run;
+ * with `--data` it is kept there (mode 600) so the agents' state stays usable. It is never
+ * written to dev.json: nothing but this process needs it.
+ */
+const devMasterSecret = async (data: string | undefined): Promise<string> => {
+  if (!data) return randomBytes(32).toString('base64url');
+  const file = join(data, 'agent-master-secret');
+  const kept = await readFile(file, 'utf8').catch(() => '');
+  if (kept.trim().length >= 16) return kept.trim();
+  const secret = randomBytes(32).toString('base64url');
+  await mkdir(data, { recursive: true });
+  await writeFile(file, `${secret}\n`, { mode: 0o600 });
+  return secret;
+};
+
 const ensureAdminKey = async (store: Store, given: string | undefined): Promise<string> => {
   if (!given) return (await store.apiKeys.create({ name: 'dev-admin', role: 'admin' })).key;
   try {
@@ -258,8 +314,16 @@ const listen = (fetch: Parameters<typeof serve>[0]['fetch'], port: number) =>
 /** `gsm dev`: start, print where everything is, run until Ctrl-C or SIGTERM. */
 export const runDev = async (options: DevOptions = {}): Promise<number> => {
   const started = performance.now();
-  const stack = await startDevStack(options);
-  const { endpoints } = stack;
+  const stack = await startDevStack({
+    ...options,
+    onDemoInstalled: (report) =>
+      console.log(
+        report.failed.length === 0
+          ? `demo fleet installed: demo 1.0.0 ready on ${report.ready.length} hosts`
+          : `demo fleet installed on ${report.ready.length} hosts; failed: ${report.failed.map((f) => `${f.id} (${f.reason})`).join(', ')}`,
+      ),
+  });
+  const { endpoints, fleet } = stack;
   const seconds = ((performance.now() - started) / 1000).toFixed(1);
   console.log(`gsm dev is up in ${seconds}s (DynamoDB: ${endpoints.dynamodbEngine})
 
@@ -270,7 +334,17 @@ export const runDev = async (options: DevOptions = {}): Promise<number> => {
   Step Functions  ${endpoints.stepfunctions}
   credentials     ${endpoints.credentials.accessKeyId} / ${endpoints.credentials.secretAccessKey}, region ${endpoints.region}
 
-Written to .gsm/dev.json; try: gsm hosts list. Ctrl-C stops.`);
+  relay           in this process (monitor every 5 s)${
+    fleet
+      ? `
+  demo fleet      ${fleet.hosts.length} demo hosts (group=demo), 1 legacy host (group=legacy), origin at ${fleet.origin.baseUrl}
+                  installing demo 1.0.0 on them in the background…`
+      : ''
+  }
+
+Written to .gsm/dev.json; try: gsm hosts list${
+    fleet ? ', then gsm action start --target group=demo --wait' : ''
+  }. Ctrl-C stops.`);
   await new Promise<void>((done) => {
     const stop = () => done();
     process.once('SIGINT', stop);
