@@ -1,7 +1,13 @@
 import { RELAY_ACTIVITY_NAME } from '../core/model/index.js';
 import { actionDefinition, PLAN_ACTION_FUNCTION, RECORD_ACTION_FUNCTION } from '../workflows/action.js';
 import { activityArn } from '../workflows/asl.js';
-import { INTAKE_REGISTER_FUNCTION, intakeDefinition, VERIFY_PACKAGE_FUNCTION } from '../workflows/intake.js';
+import {
+  INTAKE_REGISTER_FUNCTION,
+  intakeDefinition,
+  PLAN_STAGING_FUNCTION,
+  VERIFY_ORIGINS_FUNCTION,
+  VERIFY_PACKAGE_FUNCTION,
+} from '../workflows/intake.js';
 import type { AslDefinition } from './constructs/workflow.js';
 
 /**
@@ -39,10 +45,12 @@ export const WORKFLOWS: readonly WorkflowSpec[] = [
   },
   {
     name: 'intake',
-    definition: intakeDefinition,
+    definition: () => intakeDefinition({ relayActivityArn }),
     tasks: {
       [INTAKE_REGISTER_FUNCTION]: 'functions/tasks/intake-register/handler.ts',
       [VERIFY_PACKAGE_FUNCTION]: 'functions/tasks/verify-package/handler.ts',
+      [PLAN_STAGING_FUNCTION]: 'functions/tasks/plan-staging/handler.ts',
+      [VERIFY_ORIGINS_FUNCTION]: 'functions/tasks/verify-origins/handler.ts',
     },
   },
 ];

@@ -244,6 +244,8 @@ const LAMBDA_MODULES: Readonly<
   'gsm-record-action': () => import('../functions/tasks/record-action/handler.js'),
   'gsm-intake-register': () => import('../functions/tasks/intake-register/handler.js'),
   'gsm-verify-package': () => import('../functions/tasks/verify-package/handler.js'),
+  'gsm-plan-staging': () => import('../functions/tasks/plan-staging/handler.js'),
+  'gsm-verify-origins': () => import('../functions/tasks/verify-origins/handler.js'),
 };
 
 /** The relay activity and the `gsm-action` machine, built from workflows/action.ts as AWS deploys it. */

@@ -1,7 +1,37 @@
-import { choice, lambdaTask, pass, retryLambdaService, type StateMachine, succeed } from './asl.js';
+import {
+  activityTask,
+  choice,
+  inlineMap,
+  lambdaTask,
+  pass,
+  retryLambdaService,
+  type StateMachine,
+  succeed,
+} from './asl.js';
 
 export const INTAKE_REGISTER_FUNCTION = 'gsm-intake-register';
 export const VERIFY_PACKAGE_FUNCTION = 'gsm-verify-package';
+export const PLAN_STAGING_FUNCTION = 'gsm-plan-staging';
+export const VERIFY_ORIGINS_FUNCTION = 'gsm-verify-origins';
+
+/** Origins copying at once; each is one relay shard with one stage job. */
+export const STAGE_MAP_CONCURRENCY = 4;
+/** The relay heartbeats well within this; a silent one loses the shard to another relay. */
+export const STAGE_HEARTBEAT_SEC = 60;
+/** Longer than a stage job may take (functions/tasks/plan-staging: 3 h), so the relay reports first. */
+export const STAGE_TASK_TIMEOUT_SEC = 3 * 3600 + 600;
+
+export interface IntakeDefinitionOptions {
+  /** `arn:aws:states:<region>:<account>:activity:gsm-relay` */
+  readonly relayActivityArn: string;
+}
+
+/** The StagingPlan fields, kept whole at `$.staging` between the staging states. */
+const PLAN_FIELDS = Object.fromEntries(
+  ['packageId', 'executionName', 'attempt', 'done', 'shards', 'originIds', 'failures', 'verifiedIds'].map(
+    (f) => [`${f}.$`, `$.Payload.${f}`],
+  ),
+);
 
 /** Error names the register task throws (the class names in functions/tasks/intake-register). */
 export const INTAKE_HASH_PENDING = 'IntakeHashPending';
@@ -17,9 +47,13 @@ export const VERIFY_TIMEOUT_SEC = 900;
  * hash; a sidecar arriving late is waited for, ~13 s) → Verify (SHA-256 and size of the stored
  * object against the declared ones: verified or rejected with the reason) → Done.
  * An IntakeRefused object (bad name, unknown game, taken version) fails the execution with its
- * reason and registers nothing. Staging to origins follows Verify once origins exist.
+ * reason and registers nothing.
+ * A verified package is then staged: PlanStaging (one relay shard of one `stage` job per
+ * origin; none registered: the package stays verified) → RunStage (bounded Map of relay
+ * activity tasks) → VerifyOrigins (HEAD size and GET hash through each origin's public URL; a
+ * bad copy is staged once more, then the origin is excluded and reported) → staged.
  */
-export const intakeDefinition = (): StateMachine => {
+export const intakeDefinition = ({ relayActivityArn }: IntakeDefinitionOptions): StateMachine => {
   const registered = {
     ResultSelector: { 'packageId.$': '$.Payload.packageId', 'verify.$': '$.Payload.verify' },
     ResultPath: '$.registered',
@@ -67,7 +101,67 @@ export const intakeDefinition = (): StateMachine => {
         TimeoutSeconds: VERIFY_TIMEOUT_SEC,
         Retry: [retryLambdaService, { ErrorEquals: ['States.Timeout'], MaxAttempts: 1 }],
         Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.verifyError', Next: 'RejectUnverifiable' }],
-        next: 'Done',
+        next: 'IsVerified',
+      }),
+      IsVerified: choice(
+        [{ Variable: '$.verified.state', StringEquals: 'verified', Next: 'PlanStaging' }],
+        'Done',
+      ),
+      PlanStaging: lambdaTask(PLAN_STAGING_FUNCTION, {
+        Comment: 'One stage job per origin (presigned GET of the stored object); the package is staging',
+        payload: {
+          'packageId.$': '$.registered.packageId',
+          'executionName.$': '$$.Execution.Name',
+          attempt: 1,
+        },
+        ResultSelector: PLAN_FIELDS,
+        ResultPath: '$.staging',
+        TimeoutSeconds: 60,
+        Retry: [
+          retryLambdaService,
+          { ErrorEquals: ['States.TaskFailed'], IntervalSeconds: 2, MaxAttempts: 2 },
+        ],
+        next: 'StagingDone',
+      }),
+      StagingDone: choice([{ Variable: '$.staging.done', BooleanEquals: true, Next: 'Done' }], 'RunStage'),
+      RunStage: inlineMap({
+        Comment: 'Each origin agent downloads, verifies and publishes the package (through the relay)',
+        ItemsPath: '$.staging.shards',
+        MaxConcurrency: STAGE_MAP_CONCURRENCY,
+        processor: {
+          StartAt: 'StageOnOrigin',
+          States: {
+            StageOnOrigin: activityTask(relayActivityArn, {
+              TimeoutSeconds: STAGE_TASK_TIMEOUT_SEC,
+              HeartbeatSeconds: STAGE_HEARTBEAT_SEC,
+              ResultSelector: { 'results.$': '$.results' },
+              Retry: [
+                {
+                  ErrorEquals: ['States.HeartbeatTimeout', 'States.Timeout'],
+                  IntervalSeconds: 2,
+                  MaxAttempts: 2,
+                  BackoffRate: 2,
+                },
+              ],
+              Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'ShardFailed' }],
+            }),
+            ShardFailed: pass({ Parameters: { 'error.$': '$.error' } }),
+          },
+        },
+        ResultPath: '$.stageResults',
+        next: 'VerifyOrigins',
+      }),
+      VerifyOrigins: lambdaTask(VERIFY_ORIGINS_FUNCTION, {
+        Comment: 'What each origin serves (HEAD size, GET SHA-256): retry bad copies once, then exclude',
+        payload: { 'plan.$': '$.staging', 'results.$': '$.stageResults' },
+        ResultSelector: PLAN_FIELDS,
+        ResultPath: '$.staging',
+        TimeoutSeconds: VERIFY_TIMEOUT_SEC,
+        Retry: [
+          retryLambdaService,
+          { ErrorEquals: ['States.TaskFailed'], IntervalSeconds: 2, MaxAttempts: 2 },
+        ],
+        next: 'StagingDone',
       }),
       RejectUnverifiable: lambdaTask(VERIFY_PACKAGE_FUNCTION, {
         Comment: 'Verification kept failing: reject, so the package never stays verifying',

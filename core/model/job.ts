@@ -34,7 +34,8 @@ export const allowedPredecessors = (to: JobState): JobState[] =>
 
 export const isTerminalJobState = (state: JobState): boolean => TERMINAL_JOB_STATES.includes(state);
 
-export const JobParentType = z.enum(['release', 'action']);
+/** `package`: the stage jobs that copy a package to the download origins. */
+export const JobParentType = z.enum(['release', 'action', 'package']);
 
 export const JobProgress = z.object({
   phase: z.string().max(64),

@@ -24,7 +24,8 @@ let aws: AwsClients;
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'gsm-packages-'));
-  stack = await startDevStack({ port: 0, cwd: dir, logLevel: 'silent' });
+  stack = await startDevStack({ port: 0, cwd: dir, logLevel: 'silent', demo: false });
+  await stack.store.games.create({ name: 'demo', queryProtocol: 'q3a', defaultPort: 28960 });
   const { endpoints } = stack;
   aws = createAwsClients({
     region: endpoints.region,
