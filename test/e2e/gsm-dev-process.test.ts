@@ -35,7 +35,7 @@ const gsm = (...args: string[]) =>
 
 beforeAll(async () => {
   cwd = await mkdtemp(join(tmpdir(), 'gsm-dev-proc-'));
-  dev = spawn(process.execPath, [...GSM, 'dev', '--port', '0'], {
+  dev = spawn(process.execPath, [...GSM, 'dev', '--port', '0', '--no-demo'], {
     cwd,
     env: { ...process.env, GSM_API_KEY: '' },
   });

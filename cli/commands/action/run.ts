@@ -9,6 +9,7 @@ import {
   TagValue,
   type Target,
 } from '../../../core/model/index.js';
+import { IntArg } from '../../args.js';
 import type { ActionDetailView, ActionView, ApiClient, NewAction } from '../../client.js';
 import { type CommandDefinition, defineCommand } from '../../command.js';
 import type { Output } from '../../output.js';
@@ -49,6 +50,7 @@ const actionInput = z.object({
   target: TargetArg,
   maxConcurrency: CountOrPercent.optional(),
   maxErrors: CountOrPercent.optional(),
+  jobTimeout: IntArg.pipe(z.number().min(1).max(86_400)).optional(),
   wait: z.boolean().default(false),
 });
 type ActionInput = z.output<typeof actionInput>;
@@ -114,6 +116,10 @@ export const actionCommand = (verb: ActionName, description: string): CommandDef
       { flags: '--max-concurrency <n|n%>', description: 'hosts at once (default 50)' },
       { flags: '--max-errors <n|n%>', description: 'failures before nothing new is started (default 0)' },
       {
+        flags: '--job-timeout <sec>',
+        description: 'a host job with no result by then ends timed_out (default 300)',
+      },
+      {
         flags: '--wait',
         description: 'follow every host until the action ends; exit 0 only if all succeeded',
       },
@@ -124,6 +130,7 @@ export const actionCommand = (verb: ActionName, description: string): CommandDef
       const strategy = {
         ...(input.maxConcurrency !== undefined ? { maxConcurrency: input.maxConcurrency } : {}),
         ...(input.maxErrors !== undefined ? { maxErrors: input.maxErrors } : {}),
+        ...(input.jobTimeout !== undefined ? { jobTimeoutSec: input.jobTimeout } : {}),
       };
       const accepted = await startAction(client, { action: verb, target: input.target, strategy });
       if (!input.wait) {
