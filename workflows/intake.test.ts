@@ -1,0 +1,46 @@
+import { describe, expect, it } from 'vitest';
+import { IntakeHashPending, IntakeRefused } from '../functions/tasks/intake-register/register.js';
+import {
+  INTAKE_HASH_PENDING,
+  INTAKE_REFUSED,
+  INTAKE_REGISTER_FUNCTION,
+  intakeDefinition,
+  PLAN_STAGING_FUNCTION,
+  VERIFY_ORIGINS_FUNCTION,
+  VERIFY_PACKAGE_FUNCTION,
+} from './intake.js';
+
+const RELAY = 'arn:aws:states:us-east-1:123456789012:activity:gsm-relay';
+
+describe('intakeDefinition', () => {
+  it('retries and catches the errors the register task really throws (by name)', () => {
+    expect(new IntakeHashPending('k').name).toBe(INTAKE_HASH_PENDING);
+    expect(new IntakeRefused('x').name).toBe(INTAKE_REFUSED);
+    const register = intakeDefinition({ relayActivityArn: RELAY }).States.Register as {
+      Retry: { ErrorEquals: string[] }[];
+    };
+    expect(register.Retry.some((r) => r.ErrorEquals.includes(INTAKE_HASH_PENDING))).toBe(true);
+  });
+
+  it('invokes exactly the four intake functions and stages through the relay activity', () => {
+    const text = JSON.stringify(intakeDefinition({ relayActivityArn: RELAY }));
+    const functions = new Set([...text.matchAll(/"FunctionName":"([^"]+)"/g)].map((m) => m[1]));
+    expect([...functions].sort()).toEqual(
+      [
+        INTAKE_REGISTER_FUNCTION,
+        VERIFY_PACKAGE_FUNCTION,
+        PLAN_STAGING_FUNCTION,
+        VERIFY_ORIGINS_FUNCTION,
+      ].sort(),
+    );
+    expect(text).toContain(`"Resource":"${RELAY}"`);
+  });
+
+  it('keeps every task timeout within what the emulator can time (≤ 2147483 s)', () => {
+    const timeouts = [
+      ...JSON.stringify(intakeDefinition({ relayActivityArn: RELAY })).matchAll(/"TimeoutSeconds":(\d+)/g),
+    ];
+    expect(timeouts.length).toBeGreaterThan(0);
+    for (const [, seconds] of timeouts) expect(Number(seconds)).toBeLessThanOrEqual(2_147_483);
+  });
+});
