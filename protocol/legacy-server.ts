@@ -11,7 +11,8 @@ import {
 
 /**
  * The agent side of the legacy protocol, over real TCP, for tests (this file's and the relay's
- * legacy adapter's). Not exported from index.ts: production never plays the legacy agent.
+ * legacy adapter's) and `gsm dev`'s legacy demo host. Not exported from index.ts: production
+ * never plays the legacy agent.
  */
 export type LegacyAgentBehavior = 'faithful' | 'silent' | 'wrong-job-id' | 'bad-reply-type';
 
