@@ -1,7 +1,8 @@
+import { GsmError } from '../../core/errors.js';
+
 /**
- * The installer's errors. `core/errors.ts` keeps a closed `ErrorCode` union for the API's error
- * table; these codes travel in the agent's RESULT frames instead, so they live here with their
- * own base. Every code is stable: the agent core and the relay switch on it, people read the message.
+ * The installer's errors, on the shared GsmError base. Their codes travel in the agent's RESULT
+ * frames; every code is stable: the agent core and the relay switch on it, people read the message.
  */
 export type InstallerErrorCode =
   | 'E_INVALID_ARGUMENT'
@@ -17,13 +18,11 @@ export type InstallerErrorCode =
   | 'E_RELEASE'
   | 'E_ABORTED';
 
-export class InstallerError extends Error {
-  readonly code: InstallerErrorCode;
+export class InstallerError extends GsmError {
+  declare readonly code: InstallerErrorCode;
 
   constructor(code: InstallerErrorCode, message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = new.target.name;
-    this.code = code;
+    super(code, message, options);
   }
 }
 

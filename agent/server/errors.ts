@@ -1,3 +1,5 @@
+import { GsmError } from '../../core/errors.js';
+
 /**
  * The agent's own refusals and failures. Each has a stable `code` that travels in a RESULT
  * frame (the relay switches on it); the message is for people. Installer, process and game
@@ -20,13 +22,11 @@ export type AgentErrorCode =
   | 'E_SHUTTING_DOWN'
   | 'E_INTERNAL';
 
-export class AgentError extends Error {
-  readonly code: AgentErrorCode;
+export class AgentError extends GsmError {
+  declare readonly code: AgentErrorCode;
 
   constructor(code: AgentErrorCode, message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = new.target.name;
-    this.code = code;
+    super(code, message, options);
   }
 }
 
