@@ -81,8 +81,9 @@ const portAt = (base: number, offset: number): number => (base === 0 ? 0 : base 
  */
 export const startDevStack = async (options: DevOptions = {}): Promise<DevStack> => {
   // Logs go to stderr so that stdout carries only what gsm dev prints for people.
+  const level = options.logLevel ?? process.env.GSM_LOG_LEVEL ?? 'warn';
   const logger = createLogger('gsm-dev', {
-    level: options.logLevel ?? process.env.GSM_LOG_LEVEL ?? 'warn',
+    level,
     destination: process.stderr,
   });
   const engine = options.dynamodb ?? 'dynalite';
@@ -134,6 +135,8 @@ export const startDevStack = async (options: DevOptions = {}): Promise<DevStack>
       GSM_S3_FORCE_PATH_STYLE: 'true',
       GSM_TABLE: DEV_TABLE,
       GSM_BUCKET: DEV_BUCKET,
+      // The task handlers log to stdout at `info` by default, which would bury the banner.
+      GSM_LOG_LEVEL: level,
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
     });
 
