@@ -73,7 +73,7 @@ describe('Api', () => {
     });
   });
 
-  it('may use the table, upload packages and start the workflows it was given, and nothing more', () => {
+  it('may use the table, upload and remove packages and start the workflows it was given, and nothing more', () => {
     // Act
     const { template } = build();
 
@@ -91,6 +91,7 @@ describe('Api', () => {
         'logs:CreateLogStream',
         'logs:PutLogEvents',
         's3:AbortMultipartUpload',
+        's3:DeleteObject',
         's3:GetObject',
         's3:ListMultipartUploadParts',
         's3:PutObject',

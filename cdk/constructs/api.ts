@@ -47,6 +47,7 @@ export class Api extends Construct {
     });
     props.data.grantReadWrite(this.handler.role);
     props.packages.grantUpload(this.handler.role);
+    props.packages.grantRemovePackages(this.handler.role);
     const machines = Object.values(props.stateMachines ?? {});
     if (machines.length > 0) {
       this.handler.role.addToPolicy(

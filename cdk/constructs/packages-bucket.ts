@@ -90,6 +90,11 @@ export class PackagesBucket extends Construct {
     return this.grantObjects(grantee, [...UPLOAD_ACTIONS], [UPLOAD_PREFIX]);
   }
 
+  /** DELETE /v1/packages removes a package's object, whichever way it arrived. */
+  public grantRemovePackages(grantee: iam.IRole): iam.Grant {
+    return this.grantObjects(grantee, ['s3:DeleteObject'], [UPLOAD_PREFIX, INCOMING_PREFIX]);
+  }
+
   /** Intake reads what arrived, under either prefix, to hash it. */
   public grantReadPackages(grantee: iam.IRole): iam.Grant {
     return this.grantObjects(grantee, ['s3:GetObject'], [UPLOAD_PREFIX, INCOMING_PREFIX]);
