@@ -35,6 +35,8 @@ let nginx: TestNginx;
 let corrupt: Server;
 const agents: RunningAgent[] = [];
 let masterSecret = MASTER_SECRET;
+/** Origin B flips a byte of what it serves while this is set. */
+let corrupting = true;
 
 const originAgent = async (hostId: string, webRoot: string) => {
   const config = await parseAgentConfig(
@@ -64,8 +66,10 @@ const startCorruptOrigin = (root: string): Promise<Server> =>
         res.writeHead(404).end();
         return;
       }
-      const mid = Math.floor(body.length / 2);
-      body[mid] = (body[mid] ?? 0) ^ 0xff;
+      if (corrupting) {
+        const mid = Math.floor(body.length / 2);
+        body[mid] = (body[mid] ?? 0) ^ 0xff;
+      }
       res.writeHead(200, { 'content-length': body.length });
       res.end(req.method === 'HEAD' ? undefined : body);
     });
@@ -194,5 +198,29 @@ describe('staging a pushed package to the origins', () => {
     expect(jobsB.items.map((j) => j.action)).toEqual(['stage', 'stage']);
     expect(jobsA.items).toHaveLength(1);
     expect(jobsA.items[0]).toMatchObject({ state: 'succeeded', parentType: 'package' });
+  });
+
+  it('stages to both origins when both serve the package intact', { timeout: 90_000 }, async () => {
+    corrupting = false;
+    const bytes = randomBytes(9 * MiB);
+    const file = join(dir, 'demo-3.1.0.tar.gz');
+    await writeFile(file, bytes);
+
+    const code = await main(
+      ['node', 'gsm', 'package', 'push', file, '--game', 'demo', '--version', '3.1.0'],
+      {
+        env: {},
+        cwd: dir,
+        streams: { stdout: new PassThrough().resume(), stderr: new PassThrough().resume() },
+      },
+    );
+    const pkg = await settledStaging('demo@3.1.0');
+
+    expect(code).toBe(0);
+    expect(pkg.state).toBe('staged');
+    expect(pkg.origins.map((o) => [o.id, o.verified]).sort()).toEqual([
+      ['corrupt-b', true],
+      ['nginx-a', true],
+    ]);
   });
 });

@@ -1,0 +1,191 @@
+// Staging one package to two local origins (origin-role agents behind Debian nginx, driven by the
+// relay of the local stack) vs `curl` of the object from S3 into each origin's folder plus
+// `openssl dgst -sha256` there, both origins at once, in the same script. Usage:
+//   node --import tsx bench/package-staging.bench.ts              (1 GiB, 3 interleaved runs)
+//   BENCH_SIZE_MB=2048 BENCH_RUNS=3 BENCH_APPEND=1 node --import tsx bench/package-staging.bench.ts
+import { spawn } from 'node:child_process';
+import { createHash, randomFillSync } from 'node:crypto';
+import {
+  appendFileSync,
+  closeSync,
+  createReadStream,
+  existsSync,
+  mkdirSync,
+  openSync,
+  statSync,
+  writeSync,
+} from 'node:fs';
+import { chmod, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { cpus, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { parseAgentConfig } from '../agent/config.js';
+import { type RunningAgent, startAgent } from '../agent/main.js';
+import { createAwsClients } from '../core/aws.js';
+import { createLogger } from '../core/log.js';
+import { createPackageObjects } from '../core/store/objects.js';
+import { startDevStack } from '../local/dev.js';
+import { startNginx, type TestNginx } from '../test/helpers/nginx.js';
+import { fmt, median } from './stats.js';
+
+const MiB = 1024 * 1024;
+const sizeMb = Number(process.env.BENCH_SIZE_MB ?? 1024);
+const runs = Number(process.env.BENCH_RUNS ?? 3);
+const dir = process.env.BENCH_DIR ?? `/tmp/gsm-bench-stage-${sizeMb}`;
+const root = join(import.meta.dirname, '..');
+const file = join(dir, `bench-${sizeMb}.tar.gz`);
+
+const ensureFile = () => {
+  mkdirSync(dir, { recursive: true });
+  if (existsSync(file) && statSync(file).size === sizeMb * MiB) return;
+  const fd = openSync(file, 'w');
+  const chunk = Buffer.allocUnsafe(8 * MiB);
+  for (let done = 0; done < sizeMb * MiB; done += chunk.length) writeSync(fd, randomFillSync(chunk));
+  closeSync(fd);
+};
+
+const sh = (script: string) =>
+  new Promise<number>((resolve, reject) => {
+    const started = performance.now();
+    const child = spawn('bash', ['-c', script], { stdio: ['ignore', 'ignore', 'inherit'] });
+    child.on('error', reject);
+    child.on('close', (code) =>
+      code === 0 ? resolve(performance.now() - started) : reject(new Error(`${script} exited ${code}`)),
+    );
+  });
+
+const main = async () => {
+  ensureFile();
+  process.env.GSM_LOG_LEVEL ??= 'warn';
+  const work = await mkdtemp(join(dir, 'run-'));
+  await chmod(work, 0o755);
+  const stack = await startDevStack({
+    port: 0,
+    cwd: work,
+    data: join(work, 'data'),
+    logLevel: 'silent',
+    demo: false,
+  });
+  const { endpoints, store } = stack;
+  await store.games.create({ name: 'demo', queryProtocol: 'q3a', defaultPort: 28960 });
+  // The stack's own relay derives the agents' secrets from this.
+  const masterSecret = (await readFile(join(work, 'data', 'agent-master-secret'), 'utf8')).trim();
+  const aws = createAwsClients({
+    region: endpoints.region,
+    credentials: endpoints.credentials,
+    endpoints: { dynamodb: endpoints.dynamodb, s3: endpoints.s3, stepfunctions: endpoints.stepfunctions },
+    s3ForcePathStyle: true,
+  });
+  const objects = createPackageObjects({ s3: aws.s3, bucket: endpoints.bucket });
+
+  const agents: RunningAgent[] = [];
+  const nginxes: TestNginx[] = [];
+  const roots: string[] = [];
+  for (const name of ['a', 'b']) {
+    const webRoot = await mkdtemp(join(work, `www-${name}-`));
+    await chmod(webRoot, 0o755);
+    roots.push(webRoot);
+    const config = await parseAgentConfig(
+      {
+        hostId: `origin-${name}`,
+        listen: { host: '127.0.0.1', port: 0 },
+        secrets: { master: masterSecret },
+        dataDir: await mkdtemp(join(work, `agent-${name}-`)),
+        role: 'origin',
+        webRoot,
+        logLevel: 'silent',
+      },
+      { env: {} },
+    );
+    const agent = await startAgent(config, createLogger('agent', { level: 'silent' }));
+    agents.push(agent);
+    const nginx = await startNginx(webRoot);
+    nginxes.push(nginx);
+    await store.hosts.create({
+      id: `origin-${name}`,
+      address: '127.0.0.1',
+      port: agent.port,
+      role: 'origin',
+    });
+    await store.origins.create({ id: `nginx-${name}`, baseUrl: nginx.base, hostId: `origin-${name}` });
+  }
+
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(file, { highWaterMark: MiB })) hash.update(chunk as Buffer);
+  const sha256 = hash.digest('hex');
+
+  const staging: number[] = [];
+  const baseline: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const version = `bench.${Date.now()}.${i}`;
+    const key = `incoming/demo/${version}/bench.tar.gz`;
+    await aws.s3.send(
+      new PutObjectCommand({
+        Bucket: endpoints.bucket,
+        Key: key,
+        Body: createReadStream(file),
+        ContentLength: sizeMb * MiB,
+        Metadata: { sha256 },
+      }),
+    );
+    // From the moment intake has verified it to staged on both origins (checked through nginx).
+    let from: number | undefined;
+    for (;;) {
+      const pkg = await store.packages.get(`demo@${version}`).catch(() => undefined);
+      if (pkg && from === undefined && ['verified', 'staging'].includes(pkg.state)) from = performance.now();
+      if (pkg?.state === 'staged') break;
+      if (pkg?.state === 'rejected' || (pkg?.state === 'verified' && pkg.origins.length > 0)) {
+        throw new Error(`staging failed: ${pkg.reason}`);
+      }
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    staging.push(performance.now() - (from ?? performance.now()));
+
+    const url = await objects.getUrl(key, 3600);
+    const targets = roots.map((r) => join(r, `curl-${i}.bin`));
+    baseline.push(
+      await sh(
+        targets
+          .map((t) => `(curl -sS -f -o '${t}' '${url}' && openssl dgst -sha256 '${t}' >/dev/null) &`)
+          .join(' ') + ' wait -n && wait -n',
+      ),
+    );
+    for (const r of roots) await rm(join(r, 'packages'), { recursive: true, force: true });
+    for (const t of targets) await rm(t, { force: true });
+    await objects.remove(key);
+  }
+
+  for (const agent of agents) await agent.close();
+  for (const nginx of nginxes) await nginx.close();
+  aws.s3.destroy();
+  aws.sfn.destroy();
+  aws.dynamodb.destroy();
+  await stack.close();
+  await rm(work, { recursive: true, force: true });
+
+  const m = { staging: median(staging), baseline: median(baseline) };
+  const cpu = cpus()[0]?.model.trim() ?? 'unknown CPU';
+  const lines = [
+    '',
+    '## package staging',
+    '',
+    `Command: \`BENCH_SIZE_MB=${sizeMb} BENCH_RUNS=${runs} node --import tsx bench/package-staging.bench.ts\``,
+    `Date: ${new Date().toISOString()}. Machine: ${cpus().length} vCPU ${cpu}, ${Math.round(totalmem() / 1024 ** 3)} GiB RAM, Node ${process.version}.`,
+    `Package: ${sizeMb} MiB of random bytes dropped under incoming/. Two origins: an origin-role agent each, behind its own`,
+    "Debian nginx; the stack's relay runs the stage jobs. Staging = from verified to staged: stage jobs (download the",
+    'presigned GET, SHA-256 while streaming, fsync, atomic publish) plus the check through each origin (HEAD size, GET hash).',
+    'Baseline: `curl -o <origin folder>/f <presigned GET>` then `openssl dgst -sha256` there, both origins at once.',
+    `Median of ${runs} interleaved runs.`,
+    '',
+    '| what | gsm | baseline | ratio | goal |',
+    '|---|---|---|---|---|',
+    `| staging to two origins vs curl + openssl per origin | ${fmt(m.staging)} | ${fmt(m.baseline)} | ${(m.staging / m.baseline).toFixed(2)}× | ≤ 1.3× |`,
+    '',
+    `Raw (ms): staging ${staging.map((v) => v.toFixed(0)).join(', ')}; baseline ${baseline.map((v) => v.toFixed(0)).join(', ')}.`,
+    '',
+  ];
+  process.stdout.write(lines.join('\n'));
+  if (process.env.BENCH_APPEND === '1') appendFileSync(join(root, 'bench/RESULTS.md'), lines.join('\n'));
+};
+
+await main();
