@@ -56,6 +56,44 @@ describe.each(DYNAMODB_BACKENDS)('job store on %s', (backend) => {
     });
   });
 
+  describe('createMany', () => {
+    it('creates more jobs than one batch holds, in input order, readable one by one', async () => {
+      const inputs = Array.from({ length: 60 }, (_, i) => ({
+        ...baseJob,
+        id: `many-${i}`,
+        hostId: `h-${i}`,
+      }));
+      const jobs = await db.store.jobs.createMany(inputs);
+      expect(jobs.map((j) => j.id)).toEqual(inputs.map((i) => i.id));
+      expect(jobs.every((j) => j.state === 'queued' && j.logTail.length === 0)).toBe(true);
+      expect(await db.store.jobs.get('many-59')).toEqual(jobs[59]);
+      const page = await db.store.jobs.listByParent(baseJob.parentId, { limit: 100 });
+      expect(page.items.filter((j) => j.id.startsWith('many-'))).toHaveLength(60);
+    });
+
+    it('returns existing jobs as stored and leaves them untouched', async () => {
+      const moved = await newJob();
+      await db.store.jobs.transition(moved.id, 'dispatched');
+      const [again, fresh] = await db.store.jobs.createMany([
+        { ...baseJob, id: moved.id, action: 'other' },
+        { ...baseJob, id: 'many-fresh' },
+      ]);
+      expect(again).toMatchObject({ id: moved.id, action: 'install', state: 'dispatched' });
+      expect(fresh).toMatchObject({ id: 'many-fresh', state: 'queued' });
+      expect((await db.store.jobs.get(moved.id)).state).toBe('dispatched');
+    });
+
+    it('refuses invalid input before writing anything', async () => {
+      await expect(
+        db.store.jobs.createMany([
+          { ...baseJob, id: 'many-ok' },
+          { ...baseJob, id: '' },
+        ]),
+      ).rejects.toMatchObject({ code: 'E_VALIDATION' });
+      await expect(db.store.jobs.get('many-ok')).rejects.toBeInstanceOf(NotFoundError);
+    });
+  });
+
   describe('transitions', () => {
     it('moves forward and stamps startedAt and endedAt', async () => {
       const job = await newJob();

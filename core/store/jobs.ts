@@ -1,4 +1,11 @@
-import { PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  BatchGetCommand,
+  type BatchGetCommandOutput,
+  BatchWriteCommand,
+  type BatchWriteCommandOutput,
+  PutCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
 import { GsmError, NotFoundError, StateConflictError } from '../errors.js';
 import {
@@ -47,6 +54,37 @@ const NewJob = z.object({
 const ProgressSeq = z.number().int().min(0);
 
 const APPEND_ATTEMPTS = 5;
+/** DynamoDB's per-call limits. */
+const BATCH_GET_MAX = 100;
+const BATCH_WRITE_MAX = 25;
+const BATCH_ATTEMPTS = 8;
+
+const chunks = <T>(items: readonly T[], size: number): T[][] => {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+};
+
+/** Unprocessed keys and items are throttling, not failure: sent again after a short, growing pause. */
+const backoff = (attempt: number) => new Promise((resolve) => setTimeout(resolve, 10 * 2 ** attempt));
+
+const newJobRecord = (input: unknown, now: string): { job: Job; item: Item } => {
+  const job: Job = {
+    ...validate(NewJob, input, 'job'),
+    state: 'queued',
+    progressSeq: 0,
+    logTail: [],
+    createdAt: now,
+    updatedAt: now,
+  };
+  const item: Item = {
+    ...job,
+    ...itemKey(ENTITY.job, job.id),
+    ...jobIndexKeys({ ...job, stateChangedAt: now }),
+    logRev: 0,
+  };
+  return { job, item };
+};
 
 export const createJobStore = (ctx: StoreContext): JobStore => {
   const findItem = (id: string) => getItem(ctx, itemKey(ENTITY.job, id));
@@ -64,21 +102,7 @@ export const createJobStore = (ctx: StoreContext): JobStore => {
 
   return {
     async create(input) {
-      const now = nowIso();
-      const job: Job = {
-        ...validate(NewJob, input, 'job'),
-        state: 'queued',
-        progressSeq: 0,
-        logTail: [],
-        createdAt: now,
-        updatedAt: now,
-      };
-      const item: Item = {
-        ...job,
-        ...itemKey(ENTITY.job, job.id),
-        ...jobIndexKeys({ ...job, stateChangedAt: now }),
-        logRev: 0,
-      };
+      const { job, item } = newJobRecord(input, nowIso());
       try {
         await ctx.documents.send(
           new PutCommand({
@@ -94,6 +118,47 @@ export const createJobStore = (ctx: StoreContext): JobStore => {
         // Idempotent by id: a retried dispatch finds the job it created the first time.
         return get(job.id);
       }
+    },
+    async createMany(inputs) {
+      const now = nowIso();
+      const records = inputs.map((input) => newJobRecord(input, now));
+      const stored = new Map<string, Job>();
+      const ids = [...new Set(records.map((r) => r.job.id))];
+      for (const batch of chunks(ids, BATCH_GET_MAX)) {
+        let keys: Record<string, unknown>[] | undefined = batch.map((id) => itemKey(ENTITY.job, id));
+        for (let attempt = 0; keys && keys.length > 0; attempt++) {
+          if (attempt === BATCH_ATTEMPTS)
+            throw new GsmError('E_UNAVAILABLE', 'jobs could not be read; try again');
+          if (attempt > 0) await backoff(attempt);
+          const out: BatchGetCommandOutput = await ctx.documents.send(
+            new BatchGetCommand({ RequestItems: { [ctx.table]: { Keys: keys, ConsistentRead: true } } }),
+          );
+          for (const item of out.Responses?.[ctx.table] ?? []) {
+            const job = toRecord(Job, item, 'job');
+            stored.set(job.id, job);
+          }
+          keys = out.UnprocessedKeys?.[ctx.table]?.Keys;
+        }
+      }
+      const missing = new Map<string, Item>();
+      for (const { job, item } of records) if (!stored.has(job.id)) missing.set(job.id, item);
+      for (const batch of chunks([...missing.values()], BATCH_WRITE_MAX)) {
+        let requests: { PutRequest?: { Item?: Item } }[] | undefined = batch.map((Item) => ({
+          PutRequest: { Item },
+        }));
+        for (let attempt = 0; requests && requests.length > 0; attempt++) {
+          if (attempt === BATCH_ATTEMPTS)
+            throw new GsmError('E_UNAVAILABLE', 'jobs could not be written; try again');
+          if (attempt > 0) await backoff(attempt);
+          const out: BatchWriteCommandOutput = await ctx.documents.send(
+            new BatchWriteCommand({
+              RequestItems: { [ctx.table]: requests as { PutRequest: { Item: Item } }[] },
+            }),
+          );
+          requests = out.UnprocessedItems?.[ctx.table];
+        }
+      }
+      return records.map(({ job }) => stored.get(job.id) ?? job);
     },
     get,
     listByParent: (parentId, page) => list({ index: BY_PARENT, partition: `JOBS#${parentId}` }, page),

@@ -176,6 +176,13 @@ export interface NewJob {
 export interface JobStore {
   /** Idempotent: creating a job that exists returns the stored one unchanged. */
   create(input: NewJob): Promise<Job>;
+  /**
+   * Many jobs in a few calls (BatchGetItem, then BatchWriteItem for the missing ones), in input
+   * order. Jobs that exist are returned as stored. The batch write is unconditional, so a job
+   * another writer creates between the read and the write is reset to queued: use it only for
+   * ids nobody else is creating at that moment (a shard's jobs before its first dispatch).
+   */
+  createMany(inputs: readonly NewJob[]): Promise<Job[]>;
   get(id: string): Promise<Job>;
   /** Sorted by host id. */
   listByParent(parentId: string, page?: PageRequest): Promise<Page<Job>>;
