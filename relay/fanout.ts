@@ -1,9 +1,15 @@
 import type { Logger } from '../core/log.js';
-import type { HostJobOutcome, HostJobSpec, RelayTaskInput, RelayTaskOutput } from '../core/model/index.js';
+import type {
+  HostJobOutcome,
+  HostJobSpec,
+  Job,
+  RelayTaskInput,
+  RelayTaskOutput,
+} from '../core/model/index.js';
 import type { Store } from '../core/store/types.js';
 import { RELAY_ERROR_CODES } from './errors.js';
 import type { HostCache } from './host-cache.js';
-import { createJob, type JobDeps, runHostJob } from './jobs.js';
+import { type JobDeps, newJobOf, runHostJob } from './jobs.js';
 import { describe, errorsIn, finishJob, jobError, outcomeOf } from './outcome.js';
 import type { Semaphore } from './semaphore.js';
 import type { SessionPool } from './sessions.js';
@@ -112,13 +118,18 @@ export const runShard = async (
   const jobDeps: JobDeps = { ...deps, logger, count: (name) => counters.add(name) };
   const budgetSpent = async (): Promise<boolean> => errorsIn(await counters.current()) > input.maxErrors;
 
+  // Every record of the shard in a few batch calls up front (a retried shard reads the ones its
+  // first attempt made), so dispatch spends store calls only on the claim and the outcome.
+  const jobs = await deps.store.jobs.createMany(
+    input.jobs.map((spec) => newJobOf({ spec, parentType: input.parentType, parentId: input.parentId })),
+  );
   const results: (HostJobOutcome | undefined)[] = new Array(input.jobs.length);
   let next = 0;
   const runOne = async (spec: HostJobSpec, index: number): Promise<void> => {
     const release = await deps.inFlight.acquire(signal);
     try {
       if (await budgetSpent()) {
-        results[index] = await skip(spec);
+        results[index] = await skip(index);
         return;
       }
       results[index] = await runHostJob(
@@ -128,6 +139,7 @@ export const runShard = async (
           parentId: input.parentId,
           timeoutMs: input.jobTimeoutSec * 1000,
           signal,
+          job: jobs[index] as Job,
         },
         jobDeps,
       );
@@ -146,8 +158,8 @@ export const runShard = async (
       release();
     }
   };
-  const skip = async (spec: HostJobSpec): Promise<HostJobOutcome> => {
-    const job = await createJob(deps.store, { spec, parentType: input.parentType, parentId: input.parentId });
+  const skip = async (index: number): Promise<HostJobOutcome> => {
+    const job = jobs[index] as Job;
     const message = `not dispatched: the error budget (maxErrors ${input.maxErrors}) of ${input.parentId} is spent`;
     return outcomeOf(
       await finishJob(

@@ -8,7 +8,7 @@ import {
   type Job,
   LOG_TAIL_LINES,
 } from '../core/model/index.js';
-import type { Store } from '../core/store/types.js';
+import type { NewJob, Store } from '../core/store/types.js';
 import { ProtocolError } from '../protocol/index.js';
 import { RELAY_ERROR_CODES } from './errors.js';
 import type { HostCache } from './host-cache.js';
@@ -26,6 +26,12 @@ import {
 const PROGRESS_EVERY_MS = 500;
 const LOG_EVERY_MS = 1000;
 const RECONNECT_PAUSE_MS = 200;
+/**
+ * A job whose RESULT comes within this of its ACK never gets a separate `running` write: the
+ * end state is written straight from `dispatched`, one store call instead of two. Longer jobs
+ * show `running` this late at most.
+ */
+const RUNNING_WRITE_AFTER_MS = 250;
 
 export interface JobDeps extends Finisher {
   readonly pool: SessionPool;
@@ -40,18 +46,22 @@ export interface HostJobRun {
   readonly timeoutMs: number;
   /** The shard was abandoned (relay stopping, task token gone): stop watching, leave the job as it is. */
   readonly signal: AbortSignal;
+  /** The job's record as the shard's batch create left it; read or created here otherwise. */
+  readonly job?: Job;
 }
+
+export const newJobOf = (run: Pick<HostJobRun, 'spec' | 'parentType' | 'parentId'>): NewJob => ({
+  id: run.spec.jobId,
+  parentType: run.parentType,
+  parentId: run.parentId,
+  hostId: run.spec.hostId,
+  action: run.spec.action,
+  params: run.spec.params,
+});
 
 /** Creates the job record first, so even a host we cannot reach has a job saying why. */
 export const createJob = (store: Store, run: Pick<HostJobRun, 'spec' | 'parentType' | 'parentId'>) =>
-  store.jobs.create({
-    id: run.spec.jobId,
-    parentType: run.parentType,
-    parentId: run.parentId,
-    hostId: run.spec.hostId,
-    action: run.spec.action,
-    params: run.spec.params,
-  });
+  store.jobs.create(newJobOf(run));
 
 /**
  * queued → dispatched, with a claim nonce in `result`: the store answers a repeat of a move as a
@@ -85,7 +95,7 @@ export const runHostJob = async (run: HostJobRun, deps: JobDeps): Promise<HostJo
   const { store } = deps;
   const logger = deps.logger.child({ jobId: run.spec.jobId, hostId: run.spec.hostId });
   const fin = { ...deps, logger };
-  let job = await createJob(store, run);
+  let job = run.job ?? (await createJob(store, run));
   if (isTerminalJobState(job.state)) return outcomeOf(job);
   const host = await (deps.hosts ? deps.hosts.find(run.spec.hostId) : store.hosts.find(run.spec.hostId));
   if (!host) {
@@ -122,6 +132,9 @@ class JobWatcher {
   #lastProgressAt = 0;
   #logBuffer: string[] = [];
   #logTimer: NodeJS.Timeout | undefined;
+  #runningTimer: NodeJS.Timeout | undefined;
+  /** When the agent ACKed, for the end write when no `running` write was made. */
+  #ackedAt: string | undefined;
 
   constructor(job: Job, host: Host, run: HostJobRun, deps: JobDeps, mode: 'job' | 'attach') {
     this.#job = job;
@@ -191,9 +204,12 @@ class JobWatcher {
     const ended = await finishJob(
       this.#job,
       ending.to,
-      ending.to === 'succeeded'
-        ? { result: ending.result }
-        : { error: jobError(ending.code, ending.message) },
+      {
+        ...(ending.to === 'succeeded'
+          ? { result: ending.result }
+          : { error: jobError(ending.code, ending.message) }),
+        ...(this.#ackedAt ? { startedAt: this.#ackedAt } : {}),
+      },
       this.#deps,
     );
     this.#deps.logger.info({ state: ended.state, code: ended.error?.code }, 'job ended');
@@ -241,15 +257,8 @@ class JobWatcher {
     if (message.type === 'ACK') {
       if (this.#acked) return;
       this.#acked = true;
-      this.#write(async () => {
-        if (this.#job.state === 'dispatched' || this.#job.state === 'queued') {
-          try {
-            this.#job = await this.#deps.store.jobs.transition(this.#job.id, 'running');
-          } catch (error) {
-            if (!(error instanceof StateConflictError)) throw error;
-          }
-        }
-      });
+      this.#ackedAt = new Date().toISOString();
+      this.#runningTimer = setTimeout(() => this.#writeRunning(), RUNNING_WRITE_AFTER_MS);
     } else if (message.type === 'PROGRESS') {
       this.#pendingProgress = message;
       const wait = this.#lastProgressAt + PROGRESS_EVERY_MS - Date.now();
@@ -262,6 +271,19 @@ class JobWatcher {
         this.#logBuffer.splice(0, this.#logBuffer.length - LOG_TAIL_LINES);
       this.#logTimer ??= setTimeout(() => void this.#flushLogs(), LOG_EVERY_MS);
     }
+  }
+
+  #writeRunning(): void {
+    this.#runningTimer = undefined;
+    this.#write(async () => {
+      if (this.#job.state === 'dispatched' || this.#job.state === 'queued') {
+        try {
+          this.#job = await this.#deps.store.jobs.transition(this.#job.id, 'running');
+        } catch (error) {
+          if (!(error instanceof StateConflictError)) throw error;
+        }
+      }
+    });
   }
 
   #flushProgress(): void {
@@ -297,6 +319,8 @@ class JobWatcher {
   #stopTimers(): void {
     clearTimeout(this.#progressTimer);
     this.#progressTimer = undefined;
+    clearTimeout(this.#runningTimer);
+    this.#runningTimer = undefined;
   }
 }
 

@@ -57,7 +57,7 @@ export interface Finisher {
 export const finishJob = async (
   job: Job,
   to: JobState,
-  fields: { error?: JobError; result?: Record<string, unknown> },
+  fields: { error?: JobError; result?: Record<string, unknown>; startedAt?: string },
   { store, count }: Finisher,
 ): Promise<Job> => {
   if (isTerminalJobState(job.state)) return job;

@@ -95,6 +95,15 @@ describe.each(DYNAMODB_BACKENDS)('job store on %s', (backend) => {
   });
 
   describe('transitions', () => {
+    it('an end state written straight from dispatched keeps the given start time', async () => {
+      const job = await newJob();
+      await db.store.jobs.transition(job.id, 'dispatched');
+      const startedAt = new Date(Date.now() - 1000).toISOString();
+      const ended = await db.store.jobs.transition(job.id, 'succeeded', { result: { ok: 1 }, startedAt });
+      expect(ended).toMatchObject({ state: 'succeeded', startedAt, result: { ok: 1 } });
+      expect(ended.endedAt).toBeDefined();
+    });
+
     it('moves forward and stamps startedAt and endedAt', async () => {
       const job = await newJob();
       const dispatched = await db.store.jobs.transition(job.id, 'dispatched');

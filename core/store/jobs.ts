@@ -20,6 +20,7 @@ import {
   LOG_TAIL_LINES,
   nowIso,
   TERMINAL_JOB_STATES,
+  Timestamp,
 } from '../model/index.js';
 import {
   CONDITION,
@@ -175,7 +176,9 @@ export const createJobStore = (ctx: StoreContext): JobStore => {
         endedAt: isTerminalJobState(to) ? now : undefined,
       });
       const sets = ['#state = :to', '#updatedAt = :now', '#g4pk = :g4pk', '#g4sk = :g4sk', ...extra.sets];
-      if (to === 'running') sets.push('#startedAt = if_not_exists(#startedAt, :now)');
+      if (fields.startedAt !== undefined) validate(Timestamp, fields.startedAt, 'job start time');
+      const started = to === 'running' || fields.startedAt !== undefined;
+      if (started) sets.push('#startedAt = if_not_exists(#startedAt, :startedAt)');
       const stateKeys = jobStateKeys(to, now, id);
       try {
         const out = await ctx.documents.send(
@@ -190,7 +193,7 @@ export const createJobStore = (ctx: StoreContext): JobStore => {
               '#updatedAt': 'updatedAt',
               '#g4pk': BY_STATE.partitionKey,
               '#g4sk': BY_STATE.sortKey,
-              ...(to === 'running' ? { '#startedAt': 'startedAt' } : {}),
+              ...(started ? { '#startedAt': 'startedAt' } : {}),
               ...extra.names,
             },
             ExpressionAttributeValues: {
@@ -198,6 +201,7 @@ export const createJobStore = (ctx: StoreContext): JobStore => {
               ':now': now,
               ':g4pk': stateKeys.gsi4pk,
               ':g4sk': stateKeys.gsi4sk,
+              ...(started ? { ':startedAt': to === 'running' ? now : fields.startedAt } : {}),
               ...from.values,
               ...extra.values,
             },

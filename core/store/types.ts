@@ -198,7 +198,12 @@ export interface JobStore {
   transition(
     id: string,
     to: JobState,
-    fields?: { error?: JobError; result?: Record<string, unknown> },
+    fields?: {
+      error?: JobError;
+      result?: Record<string, unknown>;
+      /** When the job started, for an end state written without a `running` write first; kept if set. */
+      startedAt?: string;
+    },
   ): Promise<Job>;
   /** Applied only while the job is not terminal and `seq` is newer than the stored one. */
   reportProgress(id: string, seq: number, progress: JobProgress): Promise<Job>;
