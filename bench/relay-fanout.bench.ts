@@ -1,6 +1,8 @@
 // Relay fan-out: action `status` to 500 real agents (the agent code from agent/main.ts, each with
-// its own port, data folder and journal, all in one "world" child process with dynalite, the
-// local Step Functions API and the API) through the relay running alone in this process.
+// its own port, data folder and journal) through the relay running alone in this process. The
+// rest runs in three child processes, so nothing shares an event loop with what it measures:
+// "dynalite" (DynamoDB), "agents" (all agents in one process), and "world" (the local Step
+// Functions API, the API, the GET /v1/hosts poller and the execution driver).
 // Ratios, per run: wall(500 hosts, maxConcurrency 100) / (500/100 × wall(1 host)), both measured
 // StartExecution → SUCCEEDED in the same run (goal ≤ 2×); relay CPU per host job
 // (process.cpuUsage of this process / jobs, goal ≤ 2 ms; the execution is started and polled from the
@@ -36,32 +38,81 @@ const p99 = (values: number[]): number => {
   return sorted[Math.min(sorted.length - 1, Math.ceil(sorted.length * 0.99) - 1)] ?? Number.NaN;
 };
 
-/** The world: dynalite, Step Functions, the API and the agents, in a child so their CPU is not the relay's. */
-const world = async (): Promise<void> => {
-  const [
-    { parseAgentConfig },
-    { startAgent },
-    { createApp },
-    { serve },
-    { createPackageObjects },
-    { S3Client },
-  ] = await Promise.all([
+type Ready = { dynamodb: string; sfn: string; activityArn: string; machineArn: string };
+
+const say = (message: unknown) => process.stdout.write(`${JSON.stringify(message)}\n`);
+
+/** Waits for the parent's "exit" line (or its end), so a dying parent takes its children along. */
+const untilExit = async (): Promise<void> => {
+  for await (const line of createInterface({ input: process.stdin })) if (line === 'exit') return;
+};
+
+const localStore = (endpoint: string) => {
+  const ddb = createDynamoDbClient({
+    region: 'us-east-1',
+    endpoints: { dynamodb: endpoint },
+    credentials: LOCAL_CREDENTIALS,
+  });
+  return { ddb, store: createStore({ documents: createDocumentClient(ddb), table: TABLE }) };
+};
+
+/** DynamoDB alone: its CPU is neither the relay's nor the API's. */
+const dynaliteRole = async (): Promise<void> => {
+  const dynamo = await startDynalite();
+  const { ddb } = localStore(dynamo.endpoint);
+  await ensureTable(ddb, TABLE);
+  ddb.destroy();
+  say({ ready: { dynamodb: dynamo.endpoint } });
+  await untilExit();
+  await dynamo.close();
+  process.exit(0);
+};
+
+/** Every agent in one process, each with its own port, data folder and journal; registers the hosts. */
+const agentsRole = async (endpoint: string): Promise<void> => {
+  const [{ parseAgentConfig }, { startAgent }] = await Promise.all([
     import('../agent/config.js'),
     import('../agent/main.js'),
+  ]);
+  const silent = createLogger('bench', { level: 'silent' });
+  const { ddb, store } = localStore(endpoint);
+  const dir = await mkdtemp(join(tmpdir(), 'gsm-bench-agents-'));
+  const agents = [];
+  for (let i = 0; i < HOSTS; i++) {
+    const hostId = `bench-${String(i).padStart(3, '0')}`;
+    const config = await parseAgentConfig(
+      {
+        hostId,
+        listen: { host: '127.0.0.1', port: 0 },
+        secrets: { master: MASTER },
+        dataDir: join(dir, hostId),
+        instances: [{ name: 'main', game: 'demo', port: 30000 + i }],
+        logLevel: 'silent',
+      },
+      { env: {} },
+    );
+    const agent = await startAgent(config, silent);
+    agents.push(agent);
+    await store.hosts.create({ id: hostId, address: '127.0.0.1', port: agent.port });
+  }
+  ddb.destroy();
+  say({ ready: { agents: agents.length } });
+  await untilExit();
+  await Promise.all(agents.map((a) => a.close()));
+  await rm(dir, { recursive: true, force: true });
+  process.exit(0);
+};
+
+/** The local Step Functions API, the API and its poller, and the execution driver. No agents here. */
+const worldRole = async (endpoint: string): Promise<void> => {
+  const [{ createApp }, { serve }, { createPackageObjects }, { S3Client }] = await Promise.all([
     import('../functions/api/app.js'),
     import('@hono/node-server'),
     import('../core/store/objects.js'),
     import('@aws-sdk/client-s3'),
   ]);
   const silent = createLogger('bench', { level: 'silent' });
-  const dynamo = await startDynalite();
-  const ddb = createDynamoDbClient({
-    region: 'us-east-1',
-    endpoints: { dynamodb: dynamo.endpoint },
-    credentials: LOCAL_CREDENTIALS,
-  });
-  await ensureTable(ddb, TABLE);
-  const store = createStore({ documents: createDocumentClient(ddb), table: TABLE });
+  const { store } = localStore(endpoint);
   const sfn = await startStepFunctions({ logger: silent, activityPollMs: 20_000 });
   const sfnClient = new SFNClient({
     endpoint: sfn.endpoint,
@@ -87,26 +138,6 @@ const world = async (): Promise<void> => {
   const apiPort = (api.address() as { port: number }).port;
   const { key } = await store.apiKeys.create({ name: 'bench', role: 'viewer' });
 
-  const dir = await mkdtemp(join(tmpdir(), 'gsm-bench-agents-'));
-  const agents = [];
-  for (let i = 0; i < HOSTS; i++) {
-    const hostId = `bench-${String(i).padStart(3, '0')}`;
-    const config = await parseAgentConfig(
-      {
-        hostId,
-        listen: { host: '127.0.0.1', port: 0 },
-        secrets: { master: MASTER },
-        dataDir: join(dir, hostId),
-        instances: [{ name: 'main', game: 'demo', port: 30000 + i }],
-        logLevel: 'silent',
-      },
-      { env: {} },
-    );
-    const agent = await startAgent(config, silent);
-    agents.push(agent);
-    await store.hosts.create({ id: hostId, address: '127.0.0.1', port: agent.port });
-  }
-
   let polling: { stop: boolean; latencies: number[] } | undefined;
   const poll = async (state: { stop: boolean; latencies: number[] }) => {
     while (!state.stop) {
@@ -121,8 +152,7 @@ const world = async (): Promise<void> => {
     }
   };
   let pollDone: Promise<void> | undefined;
-  const say = (message: unknown) => process.stdout.write(`${JSON.stringify(message)}\n`);
-  say({ ready: { dynamodb: dynamo.endpoint, sfn: sfn.endpoint, activityArn, machineArn } });
+  say({ ready: { dynamodb: endpoint, sfn: sfn.endpoint, activityArn, machineArn } satisfies Ready });
   for await (const line of createInterface({ input: process.stdin })) {
     if (line === 'poll-start') {
       polling = { stop: false, latencies: [] };
@@ -151,32 +181,47 @@ const world = async (): Promise<void> => {
       }
     } else if (line === 'exit') break;
   }
-  await Promise.all(agents.map((a) => a.close()));
   api.close();
   await sfn.close();
-  await dynamo.close();
-  await rm(dir, { recursive: true, force: true });
   process.exit(0);
 };
 
-const main = async (): Promise<void> => {
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', import.meta.filename, '--world'], {
+interface Child {
+  readonly process: ChildProcess;
+  next<T>(): Promise<T>;
+}
+
+const spawnRole = (role: string, ...args: string[]): Child => {
+  const child = spawn(process.execPath, ['--import', 'tsx', import.meta.filename, '--role', role, ...args], {
     stdio: ['pipe', 'pipe', 'inherit'],
   });
   const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
-  const next = async <T>(): Promise<T> => {
-    for (;;) {
-      const { value, done } = await lines.next();
-      if (done) throw new Error('the world process ended');
-      if (value.startsWith('{')) return JSON.parse(value) as T;
-    }
+  return {
+    process: child,
+    next: async <T>(): Promise<T> => {
+      for (;;) {
+        const { value, done } = await lines.next();
+        if (done) throw new Error(`the ${role} process ended`);
+        if (value.startsWith('{')) return JSON.parse(value) as T;
+      }
+    },
   };
+};
+
+const main = async (): Promise<void> => {
   const setupStarted = performance.now();
-  const { ready } = await next<{
-    ready: { dynamodb: string; sfn: string; activityArn: string; machineArn: string };
-  }>();
+  const dynalite = spawnRole('dynalite');
+  const { ready: db } = await dynalite.next<{ ready: { dynamodb: string } }>();
+  const agents = spawnRole('agents', db.dynamodb);
+  const worldChild = spawnRole('world', db.dynamodb);
+  const [, { ready }] = await Promise.all([
+    agents.next<{ ready: { agents: number } }>(),
+    worldChild.next<{ ready: Ready }>(),
+  ]);
+  const child = worldChild.process;
+  const next = worldChild.next;
   console.error(
-    `world ready in ${fmt(performance.now() - setupStarted)}: ${HOSTS} agents, dynalite, Step Functions, API`,
+    `ready in ${fmt(performance.now() - setupStarted)}: dynalite, ${HOSTS} agents, Step Functions + API, each in its own process`,
   );
 
   const ddb = createDynamoDbClient({
@@ -261,8 +306,10 @@ const main = async (): Promise<void> => {
   await relay.close({ graceMs: 0 });
   sfn.destroy();
   ddb.destroy();
-  child.stdin!.write('exit\n');
-  await new Promise((resolve) => child.once('exit', resolve));
+  for (const role of [worldChild, agents, dynalite]) {
+    role.process.stdin!.write('exit\n');
+    await new Promise((resolve) => role.process.once('exit', resolve));
+  }
 
   const m = (pick: (r: (typeof rows)[number]) => number) => median(rows.map(pick));
   const table = [
@@ -279,15 +326,20 @@ const main = async (): Promise<void> => {
     const cpu = cpus()[0]?.model.trim() ?? 'unknown CPU';
     await appendFile(
       join(import.meta.dirname, 'RESULTS.md'),
-      `\n## relay-fanout\n\nCommand: \`BENCH_RECORD=1 node --import tsx bench/relay-fanout.bench.ts\` (BENCH_HOSTS=${HOSTS}, BENCH_CONCURRENCY=${CONCURRENCY}, BENCH_RUNS=${RUNS})\n` +
+      `\n## relay-fanout\n\nCommand: \`BENCH_RECORD=1 BENCH_HOSTS=${HOSTS} BENCH_RUNS=${RUNS} node --import tsx bench/relay-fanout.bench.ts\` (BENCH_HOSTS=${HOSTS}, BENCH_CONCURRENCY=${CONCURRENCY}, BENCH_RUNS=${RUNS})\n` +
         `Date: ${new Date().toISOString()}. Machine: ${cpus().length} vCPU ${cpu}, ${Math.round(totalmem() / 2 ** 30)} GiB RAM, Node ${process.version}.\n` +
-        `This process runs only the relay (\`startRelay\`, monitor off); a child runs dynalite, the local Step Functions API, the API and ${HOSTS} real agents (agent/main.ts \`startAgent\`, one demo instance each, own port, data folder and journal). ` +
+        `This process runs only the relay (\`startRelay\`, monitor off). Three child processes: dynalite; ${HOSTS} real agents (agent/main.ts \`startAgent\`, one demo instance each, own port, data folder and journal); the local Step Functions API + the API + the poller. ` +
         `Action \`status\` (the real agent's status action). Both walls are StartExecution → SUCCEEDED of a one-Task state machine on the relay activity; ` +
         `"one host" is the median of 5 single-host actions run just before each fleet run. CPU is process.cpuUsage of the relay process over the fleet run / ${HOSTS}. ` +
-        `GET /v1/hosts?limit=50 is polled (one request at a time, 20 ms apart) from the world process during each fleet run. A warm-up fleet run opens the ${HOSTS} sessions first (${fmt(warm.wallMs)}); measured runs reuse them.\n\n${table}\n`,
+        `GET /v1/hosts?limit=50 is polled (one request at a time, 20 ms apart) from the world process (which runs no agents) during each fleet run. A warm-up fleet run opens the ${HOSTS} sessions first (${fmt(warm.wallMs)}); measured runs reuse them.\n\n${table}\n`,
     );
   }
 };
 
-if (process.argv.includes('--world')) await world();
+const roleAt = process.argv.indexOf('--role');
+const role = roleAt >= 0 ? process.argv[roleAt + 1] : undefined;
+const roleArg = process.argv[roleAt + 2] ?? '';
+if (role === 'dynalite') await dynaliteRole();
+else if (role === 'agents') await agentsRole(roleArg);
+else if (role === 'world') await worldRole(roleArg);
 else await main();

@@ -125,7 +125,8 @@ export const createJobStore = (ctx: StoreContext): JobStore => {
       const records = inputs.map((input) => newJobRecord(input, now));
       const stored = new Map<string, Job>();
       const ids = [...new Set(records.map((r) => r.job.id))];
-      for (const batch of chunks(ids, BATCH_GET_MAX)) {
+      // Batches go out together: a shard of hundreds of jobs costs one round trip, not dozens.
+      const readBatch = async (batch: string[]) => {
         let keys: Record<string, unknown>[] | undefined = batch.map((id) => itemKey(ENTITY.job, id));
         for (let attempt = 0; keys && keys.length > 0; attempt++) {
           if (attempt === BATCH_ATTEMPTS)
@@ -140,10 +141,11 @@ export const createJobStore = (ctx: StoreContext): JobStore => {
           }
           keys = out.UnprocessedKeys?.[ctx.table]?.Keys;
         }
-      }
+      };
+      await Promise.all(chunks(ids, BATCH_GET_MAX).map(readBatch));
       const missing = new Map<string, Item>();
       for (const { job, item } of records) if (!stored.has(job.id)) missing.set(job.id, item);
-      for (const batch of chunks([...missing.values()], BATCH_WRITE_MAX)) {
+      const writeBatch = async (batch: Item[]) => {
         let requests: { PutRequest?: { Item?: Item } }[] | undefined = batch.map((Item) => ({
           PutRequest: { Item },
         }));
@@ -158,7 +160,8 @@ export const createJobStore = (ctx: StoreContext): JobStore => {
           );
           requests = out.UnprocessedItems?.[ctx.table];
         }
-      }
+      };
+      await Promise.all(chunks([...missing.values()], BATCH_WRITE_MAX).map(writeBatch));
       return records.map(({ job }) => stored.get(job.id) ?? job);
     },
     get,
