@@ -3,6 +3,7 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createLogger, type Logger } from '../../core/log.js';
+import { assembleMultipartByCopy } from './assemble.js';
 import {
   createEventDelivery,
   createSequencer,
@@ -89,6 +90,7 @@ export const startS3 = async (options: StartS3Options): Promise<LocalS3> => {
   const deliveries = createEventDelivery(options.onEvent, logger);
   const nextSequencer = createSequencer();
   const multipart = createMultipartUploads(server.store);
+  assembleMultipartByCopy(server.store);
 
   installMiddleware(server, [
     async function gsmRequestFacts(ctx: KoaContext, next: KoaNext) {
