@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { StateConflictError } from '../core/errors.js';
 import {
   type Host,
@@ -64,8 +63,9 @@ export const createJob = (store: Store, run: Pick<HostJobRun, 'spec' | 'parentTy
   store.jobs.create(newJobOf(run));
 
 /**
- * queued → dispatched, with a claim nonce in `result`: the store answers a repeat of a move as a
- * no-op, so the nonce is what tells the relay that won the conditional write from one that lost it.
+ * queued → dispatched by one conditional write: only the relay whose write moved the job sends
+ * JOB; every other one re-attaches. The write returns nothing (the record we hold is updated
+ * here), and the stored job is read only when the claim was lost.
  */
 export const claimJob = async (
   store: Store,
@@ -73,17 +73,9 @@ export const claimJob = async (
   relayId: string,
 ): Promise<{ claimed: boolean; job: Job }> => {
   if (job.state !== 'queued') return { claimed: false, job };
-  const claim = randomBytes(12).toString('base64url');
-  try {
-    const moved = await store.jobs.transition(job.id, 'dispatched', {
-      result: { dispatchedBy: relayId, claim },
-    });
-    return { claimed: moved.state === 'dispatched' && moved.result?.claim === claim, job: moved };
-  } catch (error) {
-    if (error instanceof StateConflictError && error.current)
-      return { claimed: false, job: error.current as Job };
-    throw error;
-  }
+  if (await store.jobs.claim(job.id, relayId))
+    return { claimed: true, job: { ...job, state: 'dispatched', result: { dispatchedBy: relayId } } };
+  return { claimed: false, job: await store.jobs.get(job.id) };
 };
 
 /**

@@ -56,6 +56,31 @@ describe.each(DYNAMODB_BACKENDS)('job store on %s', (backend) => {
     });
   });
 
+  describe('claim', () => {
+    it('moves a queued job to dispatched for exactly one of two claimants', async () => {
+      const job = await newJob();
+      const wins = await Promise.all([
+        db.store.jobs.claim(job.id, 'relay-a'),
+        db.store.jobs.claim(job.id, 'relay-b'),
+      ]);
+      expect(wins.filter(Boolean)).toHaveLength(1);
+      const stored = await db.store.jobs.get(job.id);
+      expect(stored.state).toBe('dispatched');
+      expect(stored.result).toEqual({ dispatchedBy: wins[0] ? 'relay-a' : 'relay-b' });
+      expect(await db.store.jobs.claim(job.id, 'relay-a')).toBe(false);
+      const page = await db.store.jobs.listByState('dispatched', { limit: 100 });
+      expect(page.items.map((j) => j.id)).toContain(job.id);
+    });
+
+    it('does not claim a job past queued, and reports an unknown one', async () => {
+      const job = await newJob();
+      await db.store.jobs.transition(job.id, 'failed', { error: { code: 'E_X', message: 'x' } });
+      expect(await db.store.jobs.claim(job.id, 'relay-a')).toBe(false);
+      expect((await db.store.jobs.get(job.id)).state).toBe('failed');
+      await expect(db.store.jobs.claim('nope', 'relay-a')).rejects.toBeInstanceOf(NotFoundError);
+    });
+  });
+
   describe('createMany', () => {
     it('creates more jobs than one batch holds, in input order, readable one by one', async () => {
       const inputs = Array.from({ length: 60 }, (_, i) => ({

@@ -223,6 +223,43 @@ export const createJobStore = (ctx: StoreContext): JobStore => {
       }
     },
 
+    async claim(id, by) {
+      const now = nowIso();
+      const stateKeys = jobStateKeys('dispatched', now, id);
+      try {
+        await ctx.documents.send(
+          new UpdateCommand({
+            TableName: ctx.table,
+            Key: itemKey(ENTITY.job, id),
+            UpdateExpression:
+              'SET #state = :to, #updatedAt = :now, #g4pk = :g4pk, #g4sk = :g4sk, #result = :result',
+            ConditionExpression: `${CONDITION.exists} AND #state = :from`,
+            ExpressionAttributeNames: {
+              ...PK_NAME,
+              '#state': 'state',
+              '#updatedAt': 'updatedAt',
+              '#g4pk': BY_STATE.partitionKey,
+              '#g4sk': BY_STATE.sortKey,
+              '#result': 'result',
+            },
+            ExpressionAttributeValues: {
+              ':to': 'dispatched',
+              ':from': 'queued',
+              ':now': now,
+              ':g4pk': stateKeys.gsi4pk,
+              ':g4sk': stateKeys.gsi4sk,
+              ':result': { dispatchedBy: by },
+            },
+          }),
+        );
+        return true;
+      } catch (error) {
+        if (!isConditionFailure(error)) throw error;
+        if (!(await findItem(id))) throw new NotFoundError('job', id, { cause: error });
+        return false;
+      }
+    },
+
     async reportProgress(id, seq, progress) {
       const report = validate(JobProgress, progress, 'job progress');
       validate(ProgressSeq, seq, 'progress sequence');

@@ -205,6 +205,12 @@ export interface JobStore {
       startedAt?: string;
     },
   ): Promise<Job>;
+  /**
+   * queued → dispatched for one claimant, in one conditional write that returns nothing: true
+   * when this call made the move, false when the job had already left `queued` (a repeat by the
+   * same claimant is false too, so two callers never both win). NotFoundError for an unknown job.
+   */
+  claim(id: string, by: string): Promise<boolean>;
   /** Applied only while the job is not terminal and `seq` is newer than the stored one. */
   reportProgress(id: string, seq: number, progress: JobProgress): Promise<Job>;
   /** Appends, keeping the last LOG_TAIL_LINES lines; concurrent appends lose no line. */
