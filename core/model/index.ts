@@ -10,3 +10,4 @@ export * from './package.js';
 export * from './relay.js';
 export * from './release.js';
 export * from './s3-keys.js';
+export * from './strategy.js';
