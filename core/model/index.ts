@@ -11,3 +11,4 @@ export * from './relay.js';
 export * from './release.js';
 export * from './s3-keys.js';
 export * from './strategy.js';
+export * from './release-flow.js';

@@ -36,6 +36,15 @@ export const Release = z.object({
   reason: z.string().optional(),
   executionArn: z.string().optional(),
   counters: z.record(z.string(), z.number()).default({}),
+  /** The resolved targets in wave order, set when the workflow plans the release. */
+  hostIds: z.array(Id).default([]),
+  /** The planned waves (WavePlan without shards), for the API's view of progress. */
+  waves: z
+    .array(z.object({ index: z.number().int(), kind: z.string(), hostIds: z.array(Id), gate: z.boolean() }))
+    .default([]),
+  /** While waiting_approval: the task token that approve/reject completes, and the wave it gates. */
+  approvalToken: z.string().optional(),
+  approvalWave: z.number().int().optional(),
   createdBy: z.string().optional(),
   createdAt: Timestamp,
   updatedAt: Timestamp,

@@ -70,6 +70,8 @@ export const createReleaseStore = (ctx: StoreContext): ReleaseStore => {
         id: fields.id ?? newReleaseId(now),
         state: 'pending',
         counters: {},
+        hostIds: [],
+        waves: [],
         createdAt,
         updatedAt: createdAt,
       };
@@ -105,6 +107,10 @@ export const createReleaseStore = (ctx: StoreContext): ReleaseStore => {
         reason: fields.reason,
         executionArn: fields.executionArn,
         counters: fields.counters,
+        hostIds: fields.hostIds,
+        waves: fields.waves,
+        approvalToken: fields.approvalToken,
+        approvalWave: fields.approvalWave,
       });
       try {
         const out = await ctx.documents.send(

@@ -125,7 +125,9 @@ export interface ReleaseStore {
   transition(
     id: string,
     to: ReleaseState,
-    fields?: Partial<Pick<Release, 'reason' | 'executionArn' | 'counters'>>,
+    fields?: Partial<
+      Pick<Release, 'reason' | 'executionArn' | 'counters' | 'hostIds' | 'waves' | 'approvalToken' | 'approvalWave'>
+    >,
     from?: readonly ReleaseState[],
   ): Promise<Release>;
 }

@@ -60,7 +60,8 @@ export const resolveTargets = async (store: Store, target: Action['target']): Pr
  * Map would otherwise run more shards at once than hosts are allowed.
  */
 export const shardHosts = (
-  action: Pick<Action, 'id' | 'action' | 'params' | 'strategy'>,
+  // Any job action: releases shard their deploy and rollback jobs the same way.
+  action: Pick<Action, 'id' | 'params' | 'strategy'> & { readonly action: string },
   hostIds: readonly string[],
   { total, maxErrors, mapConcurrency }: { total: number; maxErrors: number; mapConcurrency: number },
 ): ShardItem[] => {

@@ -1,0 +1,114 @@
+import { z } from 'zod';
+import { ShardItem, StepError } from './action.js';
+import { WaveKind } from './strategy.js';
+
+/**
+ * The release workflow's task contracts. The definition (workflows/release.ts) wires these
+ * shapes from state to state; the task handlers parse them.
+ */
+
+/** Host job actions a release hands the relay; the agent's README defines both. */
+export const RELEASE_JOB_ACTIONS = { deploy: 'deploy', rollback: 'rollback' } as const;
+
+/** Rollback jobs keep their own parent, so their failures never spend the release's budget. */
+export const rollbackParentId = (releaseId: string): string => `${releaseId}.rollback`;
+
+/**
+ * Time a deploy job needs besides draining and the health check: download, verify, extract,
+ * stop and start. A job past drain + health + this fails as timed_out.
+ */
+export const DEPLOY_WORK_SEC = 600;
+
+export const PlanReleaseEvent = z.object({
+  releaseId: z.string().min(1),
+  executionArn: z.string().min(1),
+  /** The shard Map's MaxConcurrency: how many shards of a wave run at once. */
+  mapConcurrency: z.number().int().min(1).max(40),
+});
+export type PlanReleaseEvent = z.infer<typeof PlanReleaseEvent>;
+
+export const WavePlan = z.object({
+  index: z.number().int().min(0),
+  kind: WaveKind,
+  gate: z.boolean(),
+  size: z.number().int().min(1),
+  shards: z.array(ShardItem),
+});
+export type WavePlan = z.infer<typeof WavePlan>;
+
+export const PlanReleaseResult = z.object({
+  releaseId: z.string(),
+  /** False when the release was refused (and marked failed) instead of planned. */
+  ok: z.boolean(),
+  total: z.number().int(),
+  maxErrors: z.number().int(),
+  waves: z.array(WavePlan),
+});
+export type PlanReleaseResult = z.infer<typeof PlanReleaseResult>;
+
+export const WaveShardResult = z.union([
+  z.object({ shard: z.number().int(), counts: z.record(z.string(), z.number()) }),
+  z.object({ shard: z.number().int(), error: StepError }),
+]);
+
+export const EvaluateWaveEvent = z.object({
+  releaseId: z.string().min(1),
+  wave: z.number().int().min(0),
+  maxErrors: z.number().int().min(0),
+  shardResults: z.array(WaveShardResult).default([]),
+});
+export type EvaluateWaveEvent = z.infer<typeof EvaluateWaveEvent>;
+
+export const WaveDecision = z.enum(['continue', 'stop']);
+export type WaveDecision = z.infer<typeof WaveDecision>;
+
+export const EvaluateWaveResult = z.object({
+  releaseId: z.string(),
+  decision: WaveDecision,
+  failed: z.number().int(),
+  maxErrors: z.number().int(),
+  reason: z.string().optional(),
+});
+export type EvaluateWaveResult = z.infer<typeof EvaluateWaveResult>;
+
+/** The error a wave iteration fails with when the release must stop dispatching. */
+export const RELEASE_STOPPED_ERROR = 'Release.Stopped';
+/** What approve/reject sends back on a gate's task token. */
+export const RELEASE_REJECTED_ERROR = 'Release.Rejected';
+
+export const AwaitApprovalEvent = z.object({
+  releaseId: z.string().min(1),
+  wave: z.number().int().min(0),
+  taskToken: z.string().min(1),
+});
+export type AwaitApprovalEvent = z.infer<typeof AwaitApprovalEvent>;
+
+export const PlanRollbackEvent = z.object({
+  releaseId: z.string().min(1),
+  mapConcurrency: z.number().int().min(1).max(40),
+});
+export type PlanRollbackEvent = z.infer<typeof PlanRollbackEvent>;
+
+export const PlanRollbackResult = z.object({
+  releaseId: z.string(),
+  hosts: z.number().int(),
+  shards: z.array(ShardItem),
+});
+export type PlanRollbackResult = z.infer<typeof PlanRollbackResult>;
+
+export const FinalizeReleaseEvent = z.object({
+  releaseId: z.string().min(1),
+  /** Set when the wave loop stopped: why (a spent budget, a rejection, a failed task). */
+  stopError: StepError.optional(),
+  /** Whether rollback jobs ran. */
+  rolledBack: z.boolean().default(false),
+});
+export type FinalizeReleaseEvent = z.infer<typeof FinalizeReleaseEvent>;
+
+export const FinalizeReleaseResult = z.object({
+  releaseId: z.string(),
+  state: z.string(),
+  reason: z.string().optional(),
+  counters: z.record(z.string(), z.number()),
+});
+export type FinalizeReleaseResult = z.infer<typeof FinalizeReleaseResult>;
