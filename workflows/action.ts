@@ -27,6 +27,41 @@ export interface ActionDefinitionOptions {
 }
 
 /**
+ * One shard as one relay activity task; a relay that stops heartbeating loses its shard to
+ * another, which re-attaches to the jobs by their deterministic ids. Only the counts leave.
+ */
+export const shardProcessor = (
+  relayActivityArn: string,
+  relayHeartbeatSec: number,
+  // State names are unique across a whole machine, so a second processor needs its own.
+  prefix = '',
+): StateMachine => ({
+  StartAt: `${prefix}RunShard`,
+  States: {
+    [`${prefix}RunShard`]: activityTask(relayActivityArn, {
+      Comment: 'The relay runs the shard and answers one outcome per host job',
+      TimeoutSecondsPath: '$.timeoutSec',
+      HeartbeatSeconds: relayHeartbeatSec,
+      ResultSelector: { 'counts.$': '$.counts' },
+      ResultPath: '$.outcome',
+      Retry: [
+        {
+          ErrorEquals: ['States.HeartbeatTimeout', 'States.Timeout'],
+          IntervalSeconds: 2,
+          MaxAttempts: 2,
+          BackoffRate: 2,
+        },
+      ],
+      Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: `${prefix}ShardFailed` }],
+      next: `${prefix}ShardDone`,
+    }),
+    // Only the counts leave the iteration: the job lists stay out of the execution's payload.
+    [`${prefix}ShardDone`]: pass({ Parameters: { 'shard.$': '$.shard', 'counts.$': '$.outcome.counts' } }),
+    [`${prefix}ShardFailed`]: pass({ Parameters: { 'shard.$': '$.shard', 'error.$': '$.error' } }),
+  },
+});
+
+/**
  * The action workflow, input `{ actionId }`:
  * PlanTargets (targets → host jobs in shards, action running) → RunShards (each shard is one
  * relay activity task; a relay that stops heartbeating loses its shard to another, which
@@ -58,31 +93,7 @@ export const actionDefinition = ({
       Comment: 'One relay task per shard; the shard carries everything its task needs',
       ItemsPath: '$.plan.shards',
       MaxConcurrency: mapConcurrency,
-      processor: {
-        StartAt: 'RunShard',
-        States: {
-          RunShard: activityTask(relayActivityArn, {
-            Comment: 'The relay runs the shard and answers one outcome per host job',
-            TimeoutSecondsPath: '$.timeoutSec',
-            HeartbeatSeconds: relayHeartbeatSec,
-            ResultSelector: { 'counts.$': '$.counts' },
-            ResultPath: '$.outcome',
-            Retry: [
-              {
-                ErrorEquals: ['States.HeartbeatTimeout', 'States.Timeout'],
-                IntervalSeconds: 2,
-                MaxAttempts: 2,
-                BackoffRate: 2,
-              },
-            ],
-            Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'ShardFailed' }],
-            next: 'ShardDone',
-          }),
-          // Only the counts leave the iteration: the job lists stay out of the execution's payload.
-          ShardDone: pass({ Parameters: { 'shard.$': '$.shard', 'counts.$': '$.outcome.counts' } }),
-          ShardFailed: pass({ Parameters: { 'shard.$': '$.shard', 'error.$': '$.error' } }),
-        },
-      },
+      processor: shardProcessor(relayActivityArn, relayHeartbeatSec),
       ResultPath: '$.shardResults',
       next: 'Summarise',
     }),

@@ -57,7 +57,8 @@ export interface MapState {
 }
 
 export interface ChoiceRule {
-  readonly Variable: string;
+  /** Absent on a rule that combines others (And, Or, Not). */
+  readonly Variable?: string;
   readonly Next: string;
   readonly [comparison: string]: unknown;
 }
@@ -195,3 +196,25 @@ export const activityArn = ({
   readonly accountId: string;
   readonly name: string;
 }): string => `arn:aws:states:${region}:${accountId}:activity:${name}`;
+
+export const LAMBDA_INVOKE_CALLBACK = 'arn:aws:states:::lambda:invoke.waitForTaskToken';
+
+/**
+ * A `lambda:invoke.waitForTaskToken` task: the function gets the token in its payload and the
+ * state waits until someone sends it back. Always give TimeoutSeconds: the emulator's default
+ * is 60 s, not AWS's year.
+ */
+export const lambdaCallbackTask = (
+  functionName: string,
+  {
+    payload,
+    next,
+    ...rest
+  }: Omit<Options<TaskState>, 'Parameters'> & { readonly payload: Json; readonly TimeoutSeconds: number },
+): TaskState & Flow => ({
+  Type: 'Task',
+  Resource: LAMBDA_INVOKE_CALLBACK,
+  Parameters: { FunctionName: functionName, Payload: payload },
+  ...rest,
+  ...flow(next),
+});

@@ -32,6 +32,8 @@ export const WavePlan = z.object({
   kind: WaveKind,
   gate: z.boolean(),
   size: z.number().int().min(1),
+  /** The loop in the definition ends after this wave. */
+  last: z.boolean(),
   shards: z.array(ShardItem),
 });
 export type WavePlan = z.infer<typeof WavePlan>;
@@ -42,6 +44,8 @@ export const PlanReleaseResult = z.object({
   ok: z.boolean(),
   total: z.number().int(),
   maxErrors: z.number().int(),
+  /** Whether a stopped release rolls back the hosts it changed (strategy.rollback auto). */
+  rollback: z.boolean(),
   waves: z.array(WavePlan),
 });
 export type PlanReleaseResult = z.infer<typeof PlanReleaseResult>;
@@ -67,7 +71,7 @@ export const EvaluateWaveResult = z.object({
   decision: WaveDecision,
   failed: z.number().int(),
   maxErrors: z.number().int(),
-  reason: z.string().optional(),
+  reason: z.string(),
 });
 export type EvaluateWaveResult = z.infer<typeof EvaluateWaveResult>;
 
@@ -98,6 +102,8 @@ export type PlanRollbackResult = z.infer<typeof PlanRollbackResult>;
 
 export const FinalizeReleaseEvent = z.object({
   releaseId: z.string().min(1),
+  /** The plan's budget, when planning got that far (the whole execution state is the payload). */
+  plan: z.object({ maxErrors: z.number().int() }).partial().optional(),
   /** Set when the wave loop stopped: why (a spent budget, a rejection, a failed task). */
   stopError: StepError.optional(),
   /** Whether rollback jobs ran. */

@@ -34,5 +34,12 @@ export const evaluateWave = async (
     reason = `wave ${event.wave + 1}: ${lost.length} shard(s) did not complete (${first.Error ?? 'error'}: ${first.Cause ?? ''})`;
   }
   logger?.info({ ...base, wave: event.wave, decision: reason ? 'stop' : 'continue' }, 'wave evaluated');
-  return reason ? { ...base, decision: 'stop', reason } : { ...base, decision: 'continue' };
+  // Always a reason, so the definition can select it without knowing the decision.
+  return reason
+    ? { ...base, decision: 'stop', reason }
+    : {
+        ...base,
+        decision: 'continue',
+        reason: `${failed} host(s) failed so far, within maxErrors ${event.maxErrors}`,
+      };
 };

@@ -64,7 +64,7 @@ describe('planRelease', () => {
     // Act
     const result = await plan(release.id);
     // Assess
-    expect(result).toMatchObject({ ok: true, total: 4, maxErrors: 1 });
+    expect(result).toMatchObject({ ok: true, total: 4, maxErrors: 1, rollback: true });
     expect(result.waves.map((w) => [w.kind, w.gate, w.size])).toEqual([
       ['canary', false, 1],
       ['batch', true, 2],
@@ -126,7 +126,14 @@ describe('planRelease', () => {
     const release = await create(input);
     const result = await plan(release.id);
 
-    expect(result).toEqual({ releaseId: release.id, ok: false, total: 0, maxErrors: 0, waves: [] });
+    expect(result).toEqual({
+      releaseId: release.id,
+      ok: false,
+      total: 0,
+      maxErrors: 0,
+      rollback: false,
+      waves: [],
+    });
     const stored = await db.store.releases.get(release.id);
     expect(stored.state).toBe('failed');
     expect(stored.reason).toContain(reason);

@@ -75,6 +75,7 @@ const refused = (releaseId: string): PlanReleaseResult => ({
   ok: false,
   total: 0,
   maxErrors: 0,
+  rollback: false,
   waves: [],
 });
 
@@ -143,10 +144,18 @@ export const planRelease = async (
     kind: wave.kind,
     gate: wave.gate,
     size: wave.hostIds.length,
+    last: wave.index === waves.length - 1,
     shards: shardHosts(shape, wave.hostIds, { total, maxErrors, mapConcurrency: event.mapConcurrency }).map(
       (shard) => ({ ...shard, parentType: 'release' as const }),
     ),
   }));
   logger?.info({ releaseId: release.id, hosts: total, waves: waves.length, maxErrors }, 'release planned');
-  return { releaseId: release.id, ok: true, total, maxErrors, waves: wavePlans };
+  return {
+    releaseId: release.id,
+    ok: true,
+    total,
+    maxErrors,
+    rollback: strategy.rollback === 'auto',
+    waves: wavePlans,
+  };
 };
