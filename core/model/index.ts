@@ -9,6 +9,6 @@ export * from './origin.js';
 export * from './package.js';
 export * from './relay.js';
 export * from './release.js';
+export * from './release-flow.js';
 export * from './s3-keys.js';
 export * from './strategy.js';
-export * from './release-flow.js';
