@@ -8,6 +8,14 @@ import {
   VERIFY_ORIGINS_FUNCTION,
   VERIFY_PACKAGE_FUNCTION,
 } from '../workflows/intake.js';
+import {
+  AWAIT_APPROVAL_FUNCTION,
+  EVALUATE_WAVE_FUNCTION,
+  FINALIZE_RELEASE_FUNCTION,
+  PLAN_RELEASE_FUNCTION,
+  PLAN_ROLLBACK_FUNCTION,
+  releaseDefinition,
+} from '../workflows/release.js';
 import type { AslDefinition } from './constructs/workflow.js';
 
 /**
@@ -41,6 +49,17 @@ export const WORKFLOWS: readonly WorkflowSpec[] = [
     tasks: {
       [PLAN_ACTION_FUNCTION]: 'functions/tasks/plan-action/handler.ts',
       [RECORD_ACTION_FUNCTION]: 'functions/tasks/record-action/handler.ts',
+    },
+  },
+  {
+    name: 'release',
+    definition: () => releaseDefinition({ relayActivityArn }),
+    tasks: {
+      [PLAN_RELEASE_FUNCTION]: 'functions/tasks/plan-release/handler.ts',
+      [AWAIT_APPROVAL_FUNCTION]: 'functions/tasks/await-approval/handler.ts',
+      [EVALUATE_WAVE_FUNCTION]: 'functions/tasks/evaluate-wave/handler.ts',
+      [PLAN_ROLLBACK_FUNCTION]: 'functions/tasks/plan-rollback/handler.ts',
+      [FINALIZE_RELEASE_FUNCTION]: 'functions/tasks/finalize-release/handler.ts',
     },
   },
   {

@@ -17,6 +17,7 @@ import { createApp } from '../functions/api/app.js';
 import { type Relay, relayConfig, startRelay } from '../relay/index.js';
 import { actionDefinition } from '../workflows/action.js';
 import { activityArn } from '../workflows/asl.js';
+import { releaseDefinition } from '../workflows/release.js';
 import { type DemoFleet, type InstallReport, startDemoFleet } from './demo/index.js';
 import { startDynalite, startDynamoDbLocal } from './dynamodb.js';
 import { createIntakeStateMachine } from './intake.js';
@@ -164,13 +165,15 @@ export const startDevStack = async (options: DevOptions = {}): Promise<DevStack>
     // The relay (started by gsm dev separately) polls this activity; the API starts this machine.
     const actionMachine = await createActionStateMachine(clients.sfn, sfn.accountId);
     process.env.GSM_STATE_MACHINE_ACTION = actionMachine;
+    const releaseMachine = await createReleaseStateMachine(clients.sfn, sfn.accountId);
+    process.env.GSM_STATE_MACHINE_RELEASE = releaseMachine;
 
     const apiKey = await ensureAdminKey(store, options.apiKey);
     const app = createApp({
       store,
       objects: createPackageObjects({ s3: clients.s3, bucket: DEV_BUCKET }),
       logger: logger.child({ component: 'api' }),
-      workflows: { sfn: clients.sfn, stateMachines: { action: actionMachine } },
+      workflows: { sfn: clients.sfn, stateMachines: { action: actionMachine, release: releaseMachine } },
     });
     const server = await listen(app.fetch, portAt(basePort, 0));
     stops.push(() => new Promise<void>((done) => server.close(() => done())));
@@ -249,6 +252,11 @@ const LAMBDA_MODULES: Readonly<
   'gsm-verify-package': () => import('../functions/tasks/verify-package/handler.js'),
   'gsm-plan-staging': () => import('../functions/tasks/plan-staging/handler.js'),
   'gsm-verify-origins': () => import('../functions/tasks/verify-origins/handler.js'),
+  'gsm-plan-release': () => import('../functions/tasks/plan-release/handler.js'),
+  'gsm-await-approval': () => import('../functions/tasks/await-approval/handler.js'),
+  'gsm-evaluate-wave': () => import('../functions/tasks/evaluate-wave/handler.js'),
+  'gsm-plan-rollback': () => import('../functions/tasks/plan-rollback/handler.js'),
+  'gsm-finalize-release': () => import('../functions/tasks/finalize-release/handler.js'),
 };
 
 /** The relay activity and the `gsm-action` machine, built from workflows/action.ts as AWS deploys it. */
@@ -261,6 +269,22 @@ const createActionStateMachine = async (sfn: SFNClient, accountId: string): Prom
         actionDefinition({
           relayActivityArn:
             relay.activityArn ?? activityArn({ region: DEV_REGION, accountId, name: RELAY_ACTIVITY_NAME }),
+        }),
+      ),
+      roleArn: `arn:aws:iam::${accountId}:role/gsm-local`,
+    }),
+  );
+  return created.stateMachineArn as string;
+};
+
+/** The `gsm-release` machine, from workflows/release.ts; the relay activity exists already. */
+const createReleaseStateMachine = async (sfn: SFNClient, accountId: string): Promise<string> => {
+  const created = await sfn.send(
+    new CreateStateMachineCommand({
+      name: 'gsm-release',
+      definition: JSON.stringify(
+        releaseDefinition({
+          relayActivityArn: activityArn({ region: DEV_REGION, accountId, name: RELAY_ACTIVITY_NAME }),
         }),
       ),
       roleArn: `arn:aws:iam::${accountId}:role/gsm-local`,
