@@ -8,11 +8,14 @@ import { type AgentRuntime, runJob } from './server/actions.js';
 import { GameInstance } from './server/instance.js';
 import { JobRunner } from './server/jobs.js';
 import { Journal } from './server/journal.js';
+import { InstanceObserver } from './server/observer.js';
 import { restoreInstances, StateStore } from './server/state.js';
 
 /** How long running jobs get to record their result when the agent is asked to stop. */
 const SHUTDOWN_GRACE_MS = 5000;
 const AGENT_VERSION = '0.1.0';
+/** How often STATUS's version, players and map are refreshed (a game query per running instance). */
+const STATUS_REFRESH_MS = 5000;
 
 export interface RunningAgent {
   readonly port: number;
@@ -69,6 +72,10 @@ export const startAgent = async (config: AgentConfig, logger: Logger): Promise<R
     instances,
     logger,
   };
+  const observer = new InstanceObserver([...instances.values()], {
+    intervalMs: STATUS_REFRESH_MS,
+    logger,
+  });
   const jobs = new JobRunner(journal, (job, ctx) => runJob(job, { ...ctx, agent: runtime }), logger);
   const status = () => ({
     hostId: config.hostId,
@@ -88,6 +95,7 @@ export const startAgent = async (config: AgentConfig, logger: Logger): Promise<R
             pid: s.pid,
             adopted: s.adopted,
             busy: instance.busyWith?.jobId,
+            ...observer.of(instance.name),
           },
         ];
       }),
@@ -107,6 +115,7 @@ export const startAgent = async (config: AgentConfig, logger: Logger): Promise<R
     for (const instance of instances.values()) instance.supervisor.detach();
     throw error;
   }
+  observer.start();
   logger.info(
     { host: listener.host, port: listener.port, hostId: config.hostId, tls: Boolean(config.tls) },
     'agent listening',
@@ -119,6 +128,7 @@ export const startAgent = async (config: AgentConfig, logger: Logger): Promise<R
     close: () => {
       closing ??= (async () => {
         await jobs.close(SHUTDOWN_GRACE_MS);
+        await observer.stop();
         await listener.close();
         for (const instance of instances.values()) instance.supervisor.detach();
         await states.flush();

@@ -134,6 +134,23 @@ describe('gsm agent as a process', () => {
     expect(s.query).toMatchObject({ ok: true, players: 3, maxPlayers: 16, map: 'mp_backlot' });
   });
 
+  it('reports version, players and map in STATUS from its background observation, without querying on demand', async () => {
+    let alpha: Record<string, unknown> | undefined;
+    for (let i = 0; i < 100; i++) {
+      const instances = (await client.status()).instances as Record<string, Record<string, unknown>>;
+      alpha = instances.alpha;
+      if (alpha?.players === 3) break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    expect(alpha).toMatchObject({
+      state: 'running',
+      version: '1.0.0',
+      players: 3,
+      maxPlayers: 16,
+      map: 'mp_backlot',
+    });
+  });
+
   it('stops with drain: waits while players are on, stops once they have left', async () => {
     await writeControl(world.control, 2, 'mp_backlot');
     await client.send({
