@@ -1,7 +1,7 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
-import { NotFoundError, StateConflictError } from '../errors.js';
+import { ConflictError, NotFoundError, StateConflictError } from '../errors.js';
 import {
   Id,
   nowIso,
@@ -43,7 +43,15 @@ const NewRelease = z.object({
   target: Target,
   strategy: z.record(z.string(), z.unknown()),
   createdBy: z.string().optional(),
+  idempotencyKey: z.string().min(1).max(255).optional(),
 });
+
+/** Idempotency records outlive any sane client retry, then DynamoDB's TTL removes them. */
+const IDEMPOTENCY_TTL_SEC = 24 * 60 * 60;
+/** How long a repeat waits for the first request's record to appear. */
+const REPLAY_WAIT_MS = 2_000;
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 const CROCKFORD = '0123456789abcdefghjkmnpqrstvwxyz';
 
@@ -60,14 +68,49 @@ export const createReleaseStore = (ctx: StoreContext): ReleaseStore => {
     return item ? toRecord(Release, item, 'release') : undefined;
   };
 
+  /** The id a key already points at, or undefined once this call has claimed the key for `id`. */
+  const claimKey = async (scope: string, key: string, id: string): Promise<string | undefined> => {
+    const digest = createHash('sha256').update(`${scope}\n${key}`).digest('base64url');
+    const keyOf = itemKey(ENTITY.idempotency, `release:${digest}`);
+    try {
+      await putNew(
+        ctx,
+        { ...keyOf, releaseId: id, expiresAt: Math.floor(Date.now() / 1000) + IDEMPOTENCY_TTL_SEC },
+        'taken',
+      );
+      return undefined;
+    } catch (error) {
+      if (!(error instanceof ConflictError)) throw error;
+      const item = await getItem(ctx, keyOf);
+      return typeof item?.releaseId === 'string' ? item.releaseId : undefined;
+    }
+  };
+
+  const replay = async (id: string): Promise<Release> => {
+    const deadline = Date.now() + REPLAY_WAIT_MS;
+    for (;;) {
+      const release = await find(id);
+      if (release) return release;
+      if (Date.now() > deadline) {
+        throw new ConflictError(`a request with this Idempotency-Key (release '${id}') is still in progress`);
+      }
+      await sleep(50);
+    }
+  };
+
   return {
     async create(input) {
-      const fields = validate(NewRelease, input, 'release');
+      const { idempotencyKey, ...fields } = validate(NewRelease, input, 'release');
       const now = new Date();
+      const id = fields.id ?? newReleaseId(now);
+      if (idempotencyKey !== undefined) {
+        const existing = await claimKey(fields.createdBy ?? '', idempotencyKey, id);
+        if (existing !== undefined) return replay(existing);
+      }
       const createdAt = now.toISOString();
       const release: Release = {
         ...fields,
-        id: fields.id ?? newReleaseId(now),
+        id,
         state: 'pending',
         counters: {},
         hostIds: [],

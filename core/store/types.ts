@@ -110,6 +110,8 @@ export interface NewRelease {
   readonly target: Release['target'];
   readonly strategy: Release['strategy'];
   readonly createdBy?: string;
+  /** A repeat with the same key (and createdBy) returns the first release instead of another. */
+  readonly idempotencyKey?: string;
 }
 
 export interface ReleaseStore {
@@ -126,7 +128,10 @@ export interface ReleaseStore {
     id: string,
     to: ReleaseState,
     fields?: Partial<
-      Pick<Release, 'reason' | 'executionArn' | 'counters' | 'hostIds' | 'waves' | 'approvalToken' | 'approvalWave'>
+      Pick<
+        Release,
+        'reason' | 'executionArn' | 'counters' | 'hostIds' | 'waves' | 'approvalToken' | 'approvalWave'
+      >
     >,
     from?: readonly ReleaseState[],
   ): Promise<Release>;

@@ -50,7 +50,7 @@ export const createApp = (deps: ApiDeps) => {
     .route('/v1/hosts', hostRoutes(store))
     .route('/v1/origins', originRoutes(store))
     .route('/v1/packages', packageRoutes(store, deps.objects))
-    .route('/v1/releases', releaseRoutes(store))
+    .route('/v1/releases', releaseRoutes(store, deps.workflows))
     .route('/v1/jobs', jobRoutes(store))
     .route('/v1/actions', actionRoutes(store, deps.workflows))
     .route('/v1/keys', keyRoutes(store));

@@ -1,0 +1,165 @@
+import { ListExecutionsCommand } from '@aws-sdk/client-sfn';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { createLogger } from '../../../core/log.js';
+import type { Release } from '../../../core/model/index.js';
+import { startTestDynamoDb, type TestDynamoDb } from '../../../test/helpers/dynamodb.js';
+import {
+  type ActionWorkflowStack,
+  type FakeRelay,
+  startFakeRelay,
+} from '../../../workflows/action.fixture.js';
+import { startReleaseWorkflow } from '../../../workflows/release.fixture.js';
+import { createApp } from '../app.js';
+import type { ReleaseDetail } from './releases.js';
+
+type AppDeps = Parameters<typeof createApp>[0];
+
+describe('/v1/releases against the local Step Functions emulator', () => {
+  let db: TestDynamoDb;
+  let stack: ActionWorkflowStack;
+  let relay: FakeRelay | undefined;
+  let app: ReturnType<typeof createApp>;
+  let keys: { operator: string; viewer: string };
+
+  beforeAll(async () => {
+    db = await startTestDynamoDb('dynalite', 'api-releases');
+    for (const id of ['h1', 'h2', 'h3', 'h4']) {
+      await db.store.hosts.create({ id, address: '127.0.0.1', tags: { group: 'demo' } });
+    }
+    const staged = await db.store.packages.create({
+      game: 'demo',
+      version: '1.1.0',
+      fileName: 'demo.tar.gz',
+      size: 10,
+      s3Key: 'packages/demo/1.1.0/demo.tar.gz',
+      state: 'verifying',
+    });
+    await db.store.packages.transition(staged.id, 'verified', { sha256: 'c'.repeat(64) });
+    await db.store.packages.transition(staged.id, 'staging');
+    await db.store.packages.transition(staged.id, 'staged', {
+      origins: [{ id: 'o1', url: 'http://127.0.0.1:9/demo.tar.gz', verified: true }],
+    });
+    await db.store.packages.create({
+      game: 'demo',
+      version: '0.9.0',
+      fileName: 'demo.tar.gz',
+      size: 1,
+      s3Key: 'packages/demo/0.9.0/demo.tar.gz',
+      state: 'verifying',
+    });
+    stack = await startReleaseWorkflow(db.store);
+    // The release routes touch no bucket: only what they use is given.
+    app = createApp({
+      store: db.store,
+      logger: createLogger('test', { level: 'silent' }),
+      workflows: { sfn: stack.sfn, stateMachines: { release: stack.stateMachineArn } },
+    } as Partial<AppDeps> as AppDeps);
+    const [operator, viewer] = await Promise.all(
+      (['operator', 'viewer'] as const).map((role) => db.store.apiKeys.create({ name: role, role })),
+    );
+    keys = { operator: operator!.key, viewer: viewer!.key };
+  });
+  afterEach(async () => {
+    await relay?.stop();
+    relay = undefined;
+  });
+  afterAll(async () => {
+    await stack?.close();
+    await db?.close();
+  });
+
+  const call = (
+    path: string,
+    init: { method?: string; key?: string | null; body?: unknown; headers?: Record<string, string> } = {},
+  ) => {
+    const headers: Record<string, string> = { ...init.headers };
+    const key = init.key === undefined ? keys.operator : init.key;
+    if (key) headers.authorization = `Bearer ${key}`;
+    if (init.body !== undefined) headers['content-type'] = 'application/json';
+    const body = init.body === undefined ? undefined : JSON.stringify(init.body);
+    return app.request(`http://localhost${path}`, { method: init.method ?? 'GET', headers, body });
+  };
+  const base = { package: { game: 'demo', version: '1.1.0' }, target: { tags: { group: 'demo' } } };
+  const post = (body: unknown, init: { key?: string | null; headers?: Record<string, string> } = {}) =>
+    call('/v1/releases', { method: 'POST', body, ...init });
+
+  const untilEnded = async (id: string): Promise<ReleaseDetail> => {
+    const deadline = Date.now() + 15_000;
+    for (;;) {
+      const detail = (await (await call(`/v1/releases/${id}`)).json()) as ReleaseDetail;
+      if (['succeeded', 'failed', 'rolled_back', 'cancelled'].includes(detail.state)) return detail;
+      if (Date.now() > deadline) throw new Error(`release ${id} still ${detail.state}`);
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+  };
+
+  it('creates a release (201) that the workflow runs to succeeded, with waves and jobs in the detail', async () => {
+    relay = startFakeRelay({ sfn: stack.sfn, activityArn: stack.activityArn, store: db.store });
+
+    const res = await post({ ...base, strategy: { canary: 1, batch: '50%' } });
+
+    expect(res.status).toBe(201);
+    const created = (await res.json()) as Release;
+    expect(created).toMatchObject({
+      state: 'pending',
+      game: 'demo',
+      version: '1.1.0',
+      packageId: 'demo@1.1.0',
+    });
+    expect(created.strategy).toMatchObject({ canary: 1, batch: '50%', maxErrors: 0, rollback: 'auto' });
+    const detail = await untilEnded(created.id);
+    expect(detail).toMatchObject({ state: 'succeeded', progress: { total: 4, succeeded: 4 } });
+    expect(detail.waves.map((w) => [w.kind, w.hostIds, w.progress.succeeded])).toEqual([
+      ['canary', ['h1'], 1],
+      ['batch', ['h2', 'h3'], 2],
+      ['batch', ['h4'], 1],
+    ]);
+    expect(detail.jobs.map((j) => j.action)).toEqual(['deploy', 'deploy', 'deploy', 'deploy']);
+    expect(detail).not.toHaveProperty('approvalToken');
+  });
+
+  it('starts one release for a repeated Idempotency-Key', async () => {
+    relay = startFakeRelay({ sfn: stack.sfn, activityArn: stack.activityArn, store: db.store });
+    const headers = { 'idempotency-key': 'ship-1.1.0' };
+
+    const first = (await (await post(base, { headers })).json()) as Release;
+    const again = await post(base, { headers });
+
+    expect(again.status).toBe(201);
+    expect(((await again.json()) as Release).id).toBe(first.id);
+    await untilEnded(first.id);
+    const executions = await stack.sfn.send(
+      new ListExecutionsCommand({ stateMachineArn: stack.stateMachineArn }),
+    );
+    expect(executions.executions?.filter((e) => e.name === first.id)).toHaveLength(1);
+  });
+
+  it.each([
+    [400, 'E_VALIDATION', { ...base, strategy: { approval: 'sometimes' } }, 'strategy.approval'],
+    [400, 'E_VALIDATION', { ...base, strategy: { maxErrors: 4 } }, 'allows every one of the 4 target hosts'],
+    [400, 'E_VALIDATION', { ...base, target: { tags: { group: 'nobody' } } }, 'the target matches no host'],
+    [400, 'E_VALIDATION', { ...base, target: { hosts: ['h1', 'ghost'] } }, 'unknown host(s): ghost'],
+    [404, 'E_NOT_FOUND', { ...base, package: { game: 'demo', version: '9.9.9' } }, "'demo@9.9.9'"],
+    [409, 'E_CONFLICT', { ...base, package: { game: 'demo', version: '0.9.0' } }, 'is verifying, not staged'],
+  ])('answers %i %s and starts nothing for bad input (%#)', async (status, code, body, message) => {
+    const before = (await db.store.releases.list({ limit: 500 })).items.length;
+
+    const res = await post(body);
+
+    expect(res.status).toBe(status);
+    const problem = (await res.json()) as { code: string; error: string };
+    expect(problem.code).toBe(code);
+    expect(problem.error).toContain(message);
+    expect((await db.store.releases.list({ limit: 500 })).items).toHaveLength(before);
+  });
+
+  it('refuses a viewer (403) and a caller without a key (401)', async () => {
+    expect((await post(base, { key: keys.viewer })).status).toBe(403);
+    expect((await post(base, { key: null })).status).toBe(401);
+  });
+
+  it('answers 404 for an unknown release', async () => {
+    const res = await call('/v1/releases/rel-nope');
+    expect(res.status).toBe(404);
+  });
+});
