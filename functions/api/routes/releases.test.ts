@@ -158,6 +158,69 @@ describe('/v1/releases against the local Step Functions emulator', () => {
     expect((await post(base, { key: null })).status).toBe(401);
   });
 
+  const untilWaiting = async (id: string) => {
+    for (let i = 0; i < 600; i++) {
+      const detail = (await (await call(`/v1/releases/${id}`)).json()) as ReleaseDetail;
+      if (detail.state === 'waiting_approval') return detail;
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+    throw new Error(`release ${id} never waited for approval`);
+  };
+  const gated = { ...base, strategy: { canary: 1, batch: 3, approval: 'after-canary' } };
+
+  it('waits at the gate after the canary and goes on when approved', async () => {
+    relay = startFakeRelay({ sfn: stack.sfn, activityArn: stack.activityArn, store: db.store });
+    const { id } = (await (await post(gated)).json()) as Release;
+    const waiting = await untilWaiting(id);
+    expect(waiting).toMatchObject({ approvalWave: 1, progress: { succeeded: 1, queued: 3 } });
+    expect(waiting).not.toHaveProperty('approvalToken');
+
+    const res = await call(`/v1/releases/${id}/approve`, { method: 'POST', body: {} });
+
+    expect(res.status).toBe(200);
+    expect(await untilEnded(id)).toMatchObject({ state: 'succeeded', progress: { succeeded: 4 } });
+  });
+
+  it('rolls the canary back when the gate is rejected', async () => {
+    relay = startFakeRelay({ sfn: stack.sfn, activityArn: stack.activityArn, store: db.store });
+    const { id } = (await (await post(gated)).json()) as Release;
+    await untilWaiting(id);
+
+    const res = await call(`/v1/releases/${id}/reject`, { method: 'POST', body: { reason: 'bad map' } });
+
+    expect(res.status).toBe(200);
+    const ended = await untilEnded(id);
+    expect(ended).toMatchObject({ state: 'rolled_back', reason: 'approval rejected: bad map' });
+    expect(ended.jobs.filter((j) => j.action === 'rollback').map((j) => [j.hostId, j.state])).toEqual([
+      ['h1', 'succeeded'],
+    ]);
+  });
+
+  it('cancels a waiting release, and refuses approve on a release that is not waiting (409)', async () => {
+    relay = startFakeRelay({ sfn: stack.sfn, activityArn: stack.activityArn, store: db.store });
+    const { id } = (await (await post(gated)).json()) as Release;
+    await untilWaiting(id);
+
+    const cancelled = await call(`/v1/releases/${id}/cancel`, { method: 'POST', body: {} });
+    const approve = await call(`/v1/releases/${id}/approve`, { method: 'POST', body: {} });
+
+    expect(cancelled.status).toBe(200);
+    expect(approve.status).toBe(409);
+    expect(((await approve.json()) as { code: string }).code).toBe('E_STATE_CONFLICT');
+    expect(await untilEnded(id)).toMatchObject({ state: 'cancelled', reason: 'cancelled by an operator' });
+    // The failed gate lets the workflow roll the canary back and end, keeping cancelled.
+    for (let i = 0; i < 400; i++) {
+      const { executions } = await stack.sfn.send(
+        new ListExecutionsCommand({ stateMachineArn: stack.stateMachineArn }),
+      );
+      if (executions?.find((e) => e.name === id)?.status !== 'RUNNING') break;
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+    const ended = (await (await call(`/v1/releases/${id}`)).json()) as ReleaseDetail;
+    expect(ended.state).toBe('cancelled');
+    expect(ended.jobs.filter((j) => j.action === 'rollback').map((j) => j.hostId)).toEqual(['h1']);
+  });
+
   it('answers 404 for an unknown release', async () => {
     const res = await call('/v1/releases/rel-nope');
     expect(res.status).toBe(404);

@@ -1,6 +1,11 @@
-import { ExecutionAlreadyExists, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import {
+  ExecutionAlreadyExists,
+  SendTaskFailureCommand,
+  SendTaskSuccessCommand,
+  StartExecutionCommand,
+} from '@aws-sdk/client-sfn';
 import { createRoute, z } from '@hono/zod-openapi';
-import { ConflictError, GsmError, ValidationError } from '../../../core/errors.js';
+import { ConflictError, GsmError, StateConflictError, ValidationError } from '../../../core/errors.js';
 import {
   checkStrategyFits,
   Id,
@@ -8,6 +13,7 @@ import {
   type JobState,
   packageId,
   parseStrategy,
+  RELEASE_REJECTED_ERROR,
   Release,
   rollbackParentId,
   Target,
@@ -86,6 +92,22 @@ const listReleaseJobs = createRoute({
   responses: { 200: ok(pageOf(Job)), ...problems(400, 401, 404) },
 });
 
+const DecisionBody = z.object({ reason: z.string().max(500).optional() }).strict();
+
+const decide = (verb: 'approve' | 'reject' | 'cancel', summary: string) =>
+  createRoute({
+    method: 'post',
+    path: `/{id}/${verb}`,
+    summary,
+    middleware: [requireRole('operator')] as const,
+    request: { params: IdParam, ...jsonBody(DecisionBody) },
+    responses: { 200: ok(Release), ...problems(400, 401, 403, 404, 409) },
+  });
+
+const approveRelease = decide('approve', 'Let a release waiting at an approval gate go on');
+const rejectRelease = decide('reject', 'Stop a release waiting at an approval gate; it rolls back');
+const cancelRelease = decide('cancel', 'Cancel a release: nothing more is dispatched after the running wave');
+
 const progressOf = (jobs: readonly Job[]): Record<string, number> => {
   const progress: Partial<Record<JobState | 'total', number>> = { total: jobs.length };
   for (const job of jobs) progress[job.state] = (progress[job.state] ?? 0) + 1;
@@ -114,6 +136,21 @@ const checkRequest = async (store: Store, body: z.infer<typeof ReleaseRequest>) 
   }
   checkStrategyFits(strategy, hostIds.length);
   return { pkg, strategy };
+};
+
+const withoutToken = ({ approvalToken: _token, ...release }: Release) => release;
+
+/** The release, when it is waiting at a gate: approve and reject mean nothing otherwise. */
+const waiting = async (store: Store, workflows: ApiWorkflows | undefined, id: string, verb: string) => {
+  if (!workflows) throw new GsmError('E_UNAVAILABLE', 'the release workflow is not deployed here');
+  const release = await store.releases.get(id);
+  if (release.state !== 'waiting_approval' || !release.approvalToken) {
+    throw new StateConflictError(
+      `release '${id}' is ${release.state}, not waiting for approval: nothing to ${verb}`,
+      withoutToken(release),
+    );
+  }
+  return { sfn: workflows.sfn, release };
 };
 
 export const releaseRoutes = (store: Store, workflows?: ApiWorkflows) =>
@@ -164,7 +201,57 @@ export const releaseRoutes = (store: Store, workflows?: ApiWorkflows) =>
       c.get('logger').info({ releaseId: release.id, package: pkg.id }, 'release started');
       return c.json(release, 201);
     })
-    .openapi(listReleases, async (c) => c.json(await store.releases.list(c.req.valid('query')), 200))
+    .openapi(approveRelease, async (c) => {
+      const { sfn, release } = await waiting(store, workflows, c.req.valid('param').id, 'approve');
+      // Running again first: were the token sent first, the next gate could park it before this write.
+      const moved = await store.releases.transition(release.id, 'running', {}, ['waiting_approval']);
+      await sfn.send(
+        new SendTaskSuccessCommand({ taskToken: release.approvalToken as string, output: '{}' }),
+      );
+      c.get('logger').info({ releaseId: release.id, wave: release.approvalWave }, 'release approved');
+      return c.json(withoutToken(moved), 200);
+    })
+    .openapi(rejectRelease, async (c) => {
+      const { sfn, release } = await waiting(store, workflows, c.req.valid('param').id, 'reject');
+      const reason = c.req.valid('json').reason ?? 'rejected by an operator';
+      const moved = await store.releases.transition(release.id, 'running', {}, ['waiting_approval']);
+      await sfn.send(
+        new SendTaskFailureCommand({
+          taskToken: release.approvalToken as string,
+          error: RELEASE_REJECTED_ERROR,
+          cause: reason,
+        }),
+      );
+      return c.json(withoutToken(moved), 200);
+    })
+    .openapi(cancelRelease, async (c) => {
+      const id = c.req.valid('param').id;
+      const reason = c.req.valid('json').reason ?? 'cancelled by an operator';
+      const before = await store.releases.get(id);
+      const cancelled = await store.releases.transition(id, 'cancelled', { reason }, [
+        'pending',
+        'running',
+        'waiting_approval',
+      ]);
+      // A parked gate would wait forever: fail it so the workflow rolls back and ends.
+      if (before.state === 'waiting_approval' && before.approvalToken && workflows) {
+        await workflows.sfn
+          .send(
+            new SendTaskFailureCommand({
+              taskToken: before.approvalToken,
+              error: RELEASE_REJECTED_ERROR,
+              cause: reason,
+            }),
+          )
+          .catch(() => undefined);
+      }
+      return c.json(withoutToken(cancelled), 200);
+    })
+    .openapi(listReleases, async (c) => {
+      const page = await store.releases.list(c.req.valid('query'));
+      // The gate's token completes a task: it stays on the record, never in an answer.
+      return c.json({ ...page, items: page.items.map(withoutToken) }, 200);
+    })
     .openapi(getRelease, async (c) => {
       const { approvalToken: _token, ...release } = await store.releases.get(c.req.valid('param').id);
       const [deploys, rollbacks] = await Promise.all([
