@@ -17,6 +17,8 @@ const Env = z.object({
   GSM_S3_FORCE_PATH_STYLE: z.enum(['true', 'false']).optional(),
   GSM_TABLE: z.string().min(3).default('gsm'),
   GSM_BUCKET: z.string().min(3).default('gsm-packages'),
+  /** Agents' secrets derive from it (HMAC per host id): the API hands them out, the relay uses them. */
+  GSM_AGENT_MASTER_SECRET: z.string().min(16, 'GSM_AGENT_MASTER_SECRET must be at least 16 bytes').optional(),
   GSM_LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
 });
 
@@ -25,6 +27,7 @@ export interface ServiceConfig {
   readonly table: string;
   readonly bucket: string;
   readonly logLevel: string;
+  readonly agentMasterSecret?: string;
   /** State machine ARNs by workflow name, from GSM_STATE_MACHINE_<NAME>. */
   readonly stateMachines: Readonly<Record<string, string>>;
 }
@@ -58,6 +61,7 @@ export const serviceConfigFromEnv = (env: NodeJS.ProcessEnv = process.env): Serv
     table: e.GSM_TABLE,
     bucket: e.GSM_BUCKET,
     logLevel: e.GSM_LOG_LEVEL,
+    agentMasterSecret: e.GSM_AGENT_MASTER_SECRET,
     stateMachines,
   };
 };

@@ -14,6 +14,7 @@ import { createStore, ensureTable } from '../core/store/index.js';
 import { createPackageObjects } from '../core/store/objects.js';
 import type { Store } from '../core/store/types.js';
 import { createApp } from '../functions/api/app.js';
+import { deriveAgentSecret } from '../protocol/index.js';
 import { type Relay, relayConfig, startRelay } from '../relay/index.js';
 import { actionDefinition } from '../workflows/action.js';
 import { activityArn } from '../workflows/asl.js';
@@ -169,7 +170,9 @@ export const startDevStack = async (options: DevOptions = {}): Promise<DevStack>
     process.env.GSM_STATE_MACHINE_RELEASE = releaseMachine;
 
     const apiKey = await ensureAdminKey(store, options.apiKey);
+    const masterSecret = await devMasterSecret(data);
     const app = createApp({
+      agentSecretFor: (hostId) => deriveAgentSecret(masterSecret, hostId),
       store,
       objects: createPackageObjects({ s3: clients.s3, bucket: DEV_BUCKET }),
       logger: logger.child({ component: 'api' }),
@@ -181,7 +184,6 @@ export const startDevStack = async (options: DevOptions = {}): Promise<DevStack>
 
     // The relay's monitor sweeps every 5 s so that `GET /v1/hosts` shows the demo fleet's
     // online state, versions and players soon after they change.
-    const masterSecret = await devMasterSecret(data);
     const relay = await startRelay(
       relayConfig({
         relayId: 'gsm-dev-relay',

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestApi, type TestApi } from '../../test/helpers/api.js';
+import { deriveAgentSecret } from '../../protocol/index.js';
+import { startTestApi, TEST_AGENT_MASTER_SECRET, type TestApi } from '../../test/helpers/api.js';
 
 let api: TestApi;
 
@@ -118,6 +119,17 @@ describe('hosts', () => {
     expect(await res.json()).toMatchObject({ code: 'E_PAYLOAD_TOO_LARGE' });
   });
 
+  it("hands out a v2 host's agent secret once, derived from the master secret, and never again", async () => {
+    const res = await call('/v1/hosts', { method: 'POST', body: host('secret-1') });
+    expect(res.status).toBe(201);
+    const created = (await res.json()) as { agentSecret?: string };
+    expect(created.agentSecret).toBe(deriveAgentSecret(TEST_AGENT_MASTER_SECRET, 'secret-1'));
+    expect(await (await call('/v1/hosts/secret-1')).text()).not.toContain(created.agentSecret);
+    const listed = await (await call('/v1/hosts')).text();
+    expect(listed).not.toContain(created.agentSecret);
+    expect(listed).not.toContain('agentSecret');
+  });
+
   it('requires the legacy key of a legacy host, and never shows it', async () => {
     const missing = await call('/v1/hosts', {
       method: 'POST',
@@ -133,6 +145,7 @@ describe('hosts', () => {
     const text = await (await call('/v1/hosts/old-1')).text();
     expect(text).not.toContain('s3cret-legacy');
     expect(JSON.parse(text)).toMatchObject({ protocol: 'legacy', hasLegacyKey: true });
+    expect(await res.json()).not.toHaveProperty('agentSecret');
   });
 
   it('answers an unknown host with 404', async () => {

@@ -47,7 +47,7 @@ export const createApp = (deps: ApiDeps) => {
   const routes = app
     .route('/v1', healthRoutes(version))
     .route('/v1/games', gameRoutes(store))
-    .route('/v1/hosts', hostRoutes(store))
+    .route('/v1/hosts', hostRoutes(store, deps.agentSecretFor))
     .route('/v1/origins', originRoutes(store))
     .route('/v1/packages', packageRoutes(store, deps.objects))
     .route('/v1/releases', releaseRoutes(store, deps.workflows))

@@ -12,6 +12,11 @@ export interface ApiDeps {
   readonly objects: PackageObjects;
   /** Shown by /v1/health and in the OpenAPI document. */
   readonly version?: string;
+  /**
+   * A host's agent secret, derived from the master secret (the relay derives the same), so it is
+   * never stored; `POST /v1/hosts` shows it once. Without it no secret is handed out.
+   */
+  readonly agentSecretFor?: (hostId: string) => string;
   /** Starts workflows; without it (or without a machine) routes that need one answer 503. */
   readonly workflows?: ApiWorkflows;
 }

@@ -6,6 +6,7 @@ import type { Store } from '../../core/store/types.js';
 import { createApp } from '../../functions/api/app.js';
 import { startDynalite } from '../../local/dynamodb.js';
 import { type LocalS3, startS3 } from '../../local/s3.js';
+import { deriveAgentSecret } from '../../protocol/index.js';
 
 export interface TestApi {
   readonly app: ReturnType<typeof createApp>;
@@ -22,6 +23,9 @@ export interface TestApiOptions {
 }
 
 /** The real app over a real store on an embedded dynalite and a real local S3; one per test file. */
+/** The master secret test APIs derive agent secrets from. */
+export const TEST_AGENT_MASTER_SECRET = 'test-agent-master-secret-0123456789';
+
 export const startTestApi = async (options: TestApiOptions = {}): Promise<TestApi> => {
   const dynamo = await startDynalite();
   const client = createDynamoDbClient({
@@ -40,7 +44,12 @@ export const startTestApi = async (options: TestApiOptions = {}): Promise<TestAp
   const table = `gsm-api-${process.pid}`;
   await ensureTable(client, table);
   const store = createStore({ documents: createDocumentClient(client), table });
-  const app = createApp({ store, objects, logger: createLogger('test', { level: 'silent' }) });
+  const app = createApp({
+    store,
+    objects,
+    logger: createLogger('test', { level: 'silent' }),
+    agentSecretFor: (hostId) => deriveAgentSecret(TEST_AGENT_MASTER_SECRET, hostId),
+  });
   const [admin, operator, viewer] = await Promise.all(
     (['admin', 'operator', 'viewer'] as const).map((role) => store.apiKeys.create({ name: role, role })),
   );

@@ -16,7 +16,7 @@ const ALLOWED: Readonly<Record<(typeof PRODUCT)[number], readonly string[]>> = {
   core: [],
   protocol: ['core'],
   workflows: ['core'],
-  functions: ['core', 'workflows'],
+  functions: ['core', 'protocol', 'workflows'],
   relay: ['core', 'protocol'],
   agent: ['core', 'protocol'],
   // The CLI is the launcher: it loads each process's entry point and types the API client.

@@ -37,5 +37,9 @@ export const hostsAddCommand = defineCommand({
     const created = await addHost(await api(), host);
     if (!json) out.info(`host '${created.id}' added`);
     printHost(out, json, created);
+    if (!json && 'agentSecret' in created && created.agentSecret) {
+      out.info(`agent secret: ${created.agentSecret}`);
+      out.warn("put it in the host's agent config (secrets.current); it is not shown again");
+    }
   },
 });

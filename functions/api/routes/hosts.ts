@@ -39,7 +39,18 @@ const createHost = createRoute({
   summary: 'Register a host',
   middleware: [requireRole('operator')] as const,
   request: jsonBody(HostInput),
-  responses: { 201: ok(PublicHost, 'created'), ...problems(400, 401, 403, 409, 413) },
+  responses: {
+    201: ok(
+      PublicHost.extend({
+        agentSecret: z
+          .string()
+          .optional()
+          .openapi({ description: "the agent's secret for its config: shown in this answer only" }),
+      }),
+      'created',
+    ),
+    ...problems(400, 401, 403, 409, 413),
+  },
 });
 
 const getHost = createRoute({
@@ -68,7 +79,7 @@ const deleteHost = createRoute({
   responses: { 204: { description: 'deleted' }, ...problems(401, 403, 404) },
 });
 
-export const hostRoutes = (store: Store) =>
+export const hostRoutes = (store: Store, agentSecretFor?: (hostId: string) => string) =>
   router()
     .openapi(listHosts, async (c) => {
       const { tag, role, limit, cursor } = c.req.valid('query');
@@ -80,7 +91,9 @@ export const hostRoutes = (store: Store) =>
     .openapi(createHost, async (c) => {
       const host = await store.hosts.create(c.req.valid('json'));
       c.get('logger').info({ hostId: host.id }, 'host registered');
-      return c.json(toPublicHost(host), 201);
+      // Legacy agents authenticate with their own legacyKey; v2 agents get their secret here, once.
+      const agentSecret = host.protocol === 'v2' && agentSecretFor ? agentSecretFor(host.id) : undefined;
+      return c.json({ ...toPublicHost(host), ...(agentSecret ? { agentSecret } : {}) }, 201);
     })
     .openapi(getHost, async (c) => c.json(toPublicHost(await store.hosts.get(c.req.valid('param').id)), 200))
     .openapi(patchHost, async (c) => {
