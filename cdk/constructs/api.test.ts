@@ -95,6 +95,8 @@ describe('Api', () => {
         's3:GetObject',
         's3:ListMultipartUploadParts',
         's3:PutObject',
+        'states:SendTaskFailure',
+        'states:SendTaskSuccess',
         'states:StartExecution',
         'xray:PutTelemetryRecords',
         'xray:PutTraceSegments',

@@ -24,7 +24,15 @@ export interface ApiProps {
 }
 
 /** What the API does to workflows so far: start them. Reading and stopping executions come with releases. */
-export const API_EXECUTION_ACTIONS = ['states:StartExecution'] as const;
+/**
+ * Start workflows, and answer a release's approval gate (approve = SendTaskSuccess on the token
+ * the gate stored, reject/cancel = SendTaskFailure); scoped to gsm's own state machines.
+ */
+export const API_EXECUTION_ACTIONS = [
+  'states:StartExecution',
+  'states:SendTaskSuccess',
+  'states:SendTaskFailure',
+] as const;
 
 /**
  * The HTTP API: API Gateway (HTTP API, `$default` stage, throttled, access-logged) in front
