@@ -14,8 +14,15 @@ export const RELAY_ACTIVITY_NAME = 'gsm-relay';
 export const jobIdFor = (parentId: string, hostId: string, action: string): string =>
   `${parentId}.${hostId}.${action}`;
 
+/** What the agent protocol accepts as a job id (protocol/README.md): checked before any dispatch. */
+export const JobIdSyntax = z
+  .string()
+  .min(1)
+  .max(128)
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._:-]*$/, 'job ids use letters, digits, ".", "_", ":" or "-"');
+
 export const HostJobSpec = z.object({
-  jobId: z.string().min(1).max(200),
+  jobId: JobIdSyntax,
   hostId: Id,
   /** An action the agent's definitions allow: install, start, stop, restart, status, ... */
   action: z.string().regex(/^[a-z][a-z-]{1,31}$/, 'an action name, not a command'),
