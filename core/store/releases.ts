@@ -1,7 +1,6 @@
-import { createHash, randomBytes } from 'node:crypto';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
-import { ConflictError, NotFoundError, StateConflictError } from '../errors.js';
+import { NotFoundError, StateConflictError } from '../errors.js';
 import {
   Id,
   nowIso,
@@ -23,6 +22,7 @@ import {
   toRecord,
   validate,
 } from './dynamo.js';
+import { idempotencyKeys, timeSortableId } from './idempotency.js';
 import { byTypeKeys, ENTITY, itemKey } from './keys.js';
 import { TABLE } from './table.js';
 import { setFields, stateIn } from './transition.js';
@@ -46,21 +46,8 @@ const NewRelease = z.object({
   idempotencyKey: z.string().min(1).max(255).optional(),
 });
 
-/** Idempotency records outlive any sane client retry, then DynamoDB's TTL removes them. */
-const IDEMPOTENCY_TTL_SEC = 24 * 60 * 60;
-/** How long a repeat waits for the first request's record to appear. */
-const REPLAY_WAIT_MS = 2_000;
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-const CROCKFORD = '0123456789abcdefghjkmnpqrstvwxyz';
-
 /** `rel-20250101120000-k3v9x2mq`: sorts by creation time, unique by 40 random bits. */
-export const newReleaseId = (now = new Date()): string => {
-  const stamp = now.toISOString().replace(/[-:T]/g, '').slice(0, 14);
-  const random = [...randomBytes(8)].map((byte) => CROCKFORD[byte % 32]).join('');
-  return `rel-${stamp}-${random}`;
-};
+export const newReleaseId = (now = new Date()): string => timeSortableId('rel', now);
 
 export const createReleaseStore = (ctx: StoreContext): ReleaseStore => {
   const find = async (id: string): Promise<Release | undefined> => {
@@ -68,35 +55,7 @@ export const createReleaseStore = (ctx: StoreContext): ReleaseStore => {
     return item ? toRecord(Release, item, 'release') : undefined;
   };
 
-  /** The id a key already points at, or undefined once this call has claimed the key for `id`. */
-  const claimKey = async (scope: string, key: string, id: string): Promise<string | undefined> => {
-    const digest = createHash('sha256').update(`${scope}\n${key}`).digest('base64url');
-    const keyOf = itemKey(ENTITY.idempotency, `release:${digest}`);
-    try {
-      await putNew(
-        ctx,
-        { ...keyOf, releaseId: id, expiresAt: Math.floor(Date.now() / 1000) + IDEMPOTENCY_TTL_SEC },
-        'taken',
-      );
-      return undefined;
-    } catch (error) {
-      if (!(error instanceof ConflictError)) throw error;
-      const item = await getItem(ctx, keyOf);
-      return typeof item?.releaseId === 'string' ? item.releaseId : undefined;
-    }
-  };
-
-  const replay = async (id: string): Promise<Release> => {
-    const deadline = Date.now() + REPLAY_WAIT_MS;
-    for (;;) {
-      const release = await find(id);
-      if (release) return release;
-      if (Date.now() > deadline) {
-        throw new ConflictError(`a request with this Idempotency-Key (release '${id}') is still in progress`);
-      }
-      await sleep(50);
-    }
-  };
+  const idempotency = idempotencyKeys(ctx, 'release', find);
 
   return {
     async create(input) {
@@ -104,8 +63,8 @@ export const createReleaseStore = (ctx: StoreContext): ReleaseStore => {
       const now = new Date();
       const id = fields.id ?? newReleaseId(now);
       if (idempotencyKey !== undefined) {
-        const existing = await claimKey(fields.createdBy ?? '', idempotencyKey, id);
-        if (existing !== undefined) return replay(existing);
+        const existing = await idempotency.claim(fields.createdBy ?? '', idempotencyKey, id);
+        if (existing !== undefined) return idempotency.replay(existing);
       }
       const createdAt = now.toISOString();
       const release: Release = {
