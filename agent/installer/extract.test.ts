@@ -67,7 +67,21 @@ describe('ExtractSink', () => {
     expect(await readFile(join(root, 'game', 'readme.txt'), 'utf8')).toBe('hello');
   });
 
-  it('fails with E_NO_BZIP2 when the host has no bzip2 decoder', async () => {
+  it('falls back to the pure-JS decoder when the host has neither lbzip2 nor bzip2', async () => {
+    const root = await newRoot();
+    await extract(root, bzip2(sample), { bzip2: { prefer: ['js'] } });
+    expect(await readFile(join(root, 'game', 'readme.txt'), 'utf8')).toBe('hello');
+    expect(await readFile(join(root, 'game', 'libx.so'))).toEqual(Buffer.alloc(10_000, 3));
+  });
+
+  it('refuses a corrupt bzip2 with E_ARCHIVE_FORMAT on the pure-JS decoder too', async () => {
+    const corrupt = Buffer.concat([bzip2(sample).subarray(0, 40), Buffer.alloc(400, 9)]);
+    await expect(extract(await newRoot(), corrupt, { bzip2: { prefer: ['js'] } })).rejects.toMatchObject({
+      code: 'E_ARCHIVE_FORMAT',
+    });
+  });
+
+  it('fails with E_NO_BZIP2 when no bzip2 decoder is allowed', async () => {
     const root = await newRoot();
     await expect(extract(root, bzip2(sample), { bzip2: { prefer: [] } })).rejects.toMatchObject({
       code: 'E_NO_BZIP2',

@@ -1,12 +1,14 @@
 import { spawn } from 'node:child_process';
-import type { Readable, Writable } from 'node:stream';
+import { PassThrough, type Readable, type Writable } from 'node:stream';
+import unbzip2 from 'unbzip2-stream';
 
 /**
- * A native bzip2 decoder as a child process: the only place the installer spawns anything.
- * lbzip2 decodes even single-stream files in parallel (PERF-LIMITS: 2.3× bzip2), bzip2 is on
- * every Debian host; pure-JS decoders run at a tenth of lbzip2's speed, so they are not used.
+ * A bzip2 decoder: a native one as a child process (the only place the installer spawns
+ * anything), else a pure-JS one. lbzip2 decodes even single-stream files in parallel
+ * (PERF-LIMITS: 2.3× bzip2), bzip2 is on every Debian host; the JS decoder runs at about a
+ * tenth of lbzip2's speed, so it is only the last resort of a host that has neither.
  */
-export const BZIP2_DECODERS = ['lbzip2', 'bzip2'] as const;
+export const BZIP2_DECODERS = ['lbzip2', 'bzip2', 'js'] as const;
 export type Bzip2Decoder = (typeof BZIP2_DECODERS)[number];
 
 export interface DecoderProcess {
@@ -32,15 +34,44 @@ export const startBzip2Decoder = async (
   options: StartDecoderOptions = {},
 ): Promise<DecoderProcess | null> => {
   for (const decoder of options.prefer ?? BZIP2_DECODERS) {
-    const started = await spawnDecoder(decoder);
+    const started = decoder === 'js' ? startJsDecoder() : await spawnDecoder(decoder);
     if (started) return started;
   }
   return null;
 };
 
+/** unbzip2-stream behind the same interface as a child: bytes in on stdin, tar out on stdout. */
+const startJsDecoder = (): DecoderProcess => {
+  const stdin = new PassThrough({ highWaterMark: 1 << 20 });
+  const stdout = new PassThrough({ highWaterMark: 1 << 20 });
+  const decoder = unbzip2();
+  let stopped = false;
+  const exited = new Promise<void>((resolve, reject) => {
+    decoder.on('error', (error: Error) =>
+      stopped ? resolve() : reject(new Error(`js -dc failed: ${error.message}`)),
+    );
+    stdout.on('end', () => resolve());
+    stdout.on('close', () => resolve());
+  });
+  exited.catch(() => {});
+  stdin.pipe(decoder).pipe(stdout);
+  return {
+    decoder: 'js',
+    stdin,
+    stdout,
+    exited,
+    kill: async () => {
+      stopped = true;
+      stdin.unpipe(decoder);
+      decoder.destroy?.();
+      stdout.destroy();
+    },
+  };
+};
+
 const STDERR_TAIL = 2048;
 
-const spawnDecoder = async (decoder: Bzip2Decoder): Promise<DecoderProcess | null> => {
+const spawnDecoder = async (decoder: Exclude<Bzip2Decoder, 'js'>): Promise<DecoderProcess | null> => {
   // -d decode, -c to stdout; nothing from the network ever reaches argv.
   const child = spawn(decoder, ['-dc'], { stdio: ['pipe', 'pipe', 'pipe'] });
   const missing = await new Promise<boolean>((resolve, reject) => {
