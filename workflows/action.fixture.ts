@@ -52,13 +52,17 @@ export interface ActionWorkflowStack {
   close(): Promise<void>;
 }
 
-/** The local Step Functions emulator with the relay activity and the `gsm-action` machine. */
-export const startActionWorkflow = async (
-  store: Store,
-  options: Omit<ActionDefinitionOptions, 'relayActivityArn'> = {},
-): Promise<ActionWorkflowStack> => {
+/**
+ * The local Step Functions emulator with the relay activity and one gsm state machine whose
+ * task lambdas resolve to the real task functions over `store`.
+ */
+export const startWorkflowStack = async (options: {
+  readonly name: string;
+  readonly lambdas: LambdaResolver;
+  readonly definition: (relayActivityArn: string) => unknown;
+}): Promise<ActionWorkflowStack> => {
   const server = await startStepFunctions({
-    lambdas: actionLambdas(store),
+    lambdas: options.lambdas,
     logger: createLogger('stepfunctions-test', { level: 'silent' }),
     activityPollMs: 1_000,
   });
@@ -75,8 +79,8 @@ export const startActionWorkflow = async (
   await sfn.send(new CreateActivityCommand({ name: RELAY_ACTIVITY_NAME }));
   const created = await sfn.send(
     new CreateStateMachineCommand({
-      name: 'gsm-action',
-      definition: JSON.stringify(actionDefinition({ relayActivityArn, ...options })),
+      name: options.name,
+      definition: JSON.stringify(options.definition(relayActivityArn)),
       roleArn: `arn:aws:iam::${server.accountId}:role/local`,
     }),
   );
@@ -91,6 +95,17 @@ export const startActionWorkflow = async (
     },
   };
 };
+
+/** The local Step Functions emulator with the relay activity and the `gsm-action` machine. */
+export const startActionWorkflow = (
+  store: Store,
+  options: Omit<ActionDefinitionOptions, 'relayActivityArn'> = {},
+): Promise<ActionWorkflowStack> =>
+  startWorkflowStack({
+    name: 'gsm-action',
+    lambdas: actionLambdas(store),
+    definition: (relayActivityArn) => actionDefinition({ relayActivityArn, ...options }),
+  });
 
 /**
  * A stand-in for the relay, for tests of the workflow and the API: it polls the relay activity

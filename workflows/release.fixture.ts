@@ -1,12 +1,9 @@
-import { CreateActivityCommand, CreateStateMachineCommand, SFNClient } from '@aws-sdk/client-sfn';
-import { createLogger } from '../core/log.js';
 import {
   AwaitApprovalEvent,
   EvaluateWaveEvent,
   FinalizeReleaseEvent,
   PlanReleaseEvent,
   PlanRollbackEvent,
-  RELAY_ACTIVITY_NAME,
 } from '../core/model/index.js';
 import type { Store } from '../core/store/types.js';
 import { awaitApproval } from '../functions/tasks/await-approval/approval.js';
@@ -14,9 +11,8 @@ import { evaluateWave } from '../functions/tasks/evaluate-wave/evaluate.js';
 import { finalizeRelease } from '../functions/tasks/finalize-release/finalize.js';
 import { planRelease } from '../functions/tasks/plan-release/plan.js';
 import { planRollback } from '../functions/tasks/plan-rollback/rollback.js';
-import { type LambdaResolver, startStepFunctions } from '../local/stepfunctions/index.js';
-import type { ActionWorkflowStack } from './action.fixture.js';
-import { activityArn } from './asl.js';
+import type { LambdaResolver } from '../local/stepfunctions/index.js';
+import { type ActionWorkflowStack, startWorkflowStack } from './action.fixture.js';
 import {
   AWAIT_APPROVAL_FUNCTION,
   EVALUATE_WAVE_FUNCTION,
@@ -46,41 +42,12 @@ export const releaseLambdas =
   };
 
 /** The local Step Functions emulator with the relay activity and the `gsm-release` machine. */
-export const startReleaseWorkflow = async (
+export const startReleaseWorkflow = (
   store: Store,
   options: Omit<ReleaseDefinitionOptions, 'relayActivityArn'> = {},
-): Promise<ActionWorkflowStack> => {
-  const server = await startStepFunctions({
+): Promise<ActionWorkflowStack> =>
+  startWorkflowStack({
+    name: 'gsm-release',
     lambdas: releaseLambdas(store),
-    logger: createLogger('stepfunctions-test', { level: 'silent' }),
-    activityPollMs: 1_000,
+    definition: (relayActivityArn) => releaseDefinition({ relayActivityArn, ...options }),
   });
-  const sfn = new SFNClient({
-    endpoint: server.endpoint,
-    region: server.region,
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-  });
-  const relayActivityArn = activityArn({
-    region: server.region,
-    accountId: server.accountId,
-    name: RELAY_ACTIVITY_NAME,
-  });
-  await sfn.send(new CreateActivityCommand({ name: RELAY_ACTIVITY_NAME }));
-  const created = await sfn.send(
-    new CreateStateMachineCommand({
-      name: 'gsm-release',
-      definition: JSON.stringify(releaseDefinition({ relayActivityArn, ...options })),
-      roleArn: `arn:aws:iam::${server.accountId}:role/local`,
-    }),
-  );
-  return {
-    server,
-    sfn,
-    stateMachineArn: created.stateMachineArn as string,
-    activityArn: relayActivityArn,
-    close: async () => {
-      sfn.destroy();
-      await server.close();
-    },
-  };
-};
