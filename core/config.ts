@@ -19,6 +19,8 @@ const Env = z.object({
   GSM_BUCKET: z.string().min(3).default('gsm-packages'),
   /** Agents' secrets derive from it (HMAC per host id): the API hands them out, the relay uses them. */
   GSM_AGENT_MASTER_SECRET: z.string().min(16, 'GSM_AGENT_MASTER_SECRET must be at least 16 bytes').optional(),
+  /** In AWS: where the master secret lives (Secrets Manager); read once at start. */
+  GSM_AGENT_MASTER_SECRET_ARN: z.string().startsWith('arn:').optional(),
   GSM_LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
 });
 
@@ -28,6 +30,7 @@ export interface ServiceConfig {
   readonly bucket: string;
   readonly logLevel: string;
   readonly agentMasterSecret?: string;
+  readonly agentMasterSecretArn?: string;
   /** State machine ARNs by workflow name, from GSM_STATE_MACHINE_<NAME>. */
   readonly stateMachines: Readonly<Record<string, string>>;
 }
@@ -62,6 +65,7 @@ export const serviceConfigFromEnv = (env: NodeJS.ProcessEnv = process.env): Serv
     bucket: e.GSM_BUCKET,
     logLevel: e.GSM_LOG_LEVEL,
     agentMasterSecret: e.GSM_AGENT_MASTER_SECRET,
+    agentMasterSecretArn: e.GSM_AGENT_MASTER_SECRET_ARN,
     stateMachines,
   };
 };

@@ -1,4 +1,5 @@
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { describe, expect, it } from 'vitest';
 import { actionsOf, baseResources, statementsOfRole, testStack } from '../test-support.js';
@@ -102,5 +103,33 @@ describe('Api', () => {
         'xray:PutTraceSegments',
       ].sort(),
     );
+  });
+
+  it('reads the agent master secret by ARN at start, with read access to that secret only', () => {
+    // Prepare
+    const stack = testStack();
+    const { data, packages } = baseResources(stack);
+    const secret = new secretsmanager.Secret(stack, 'Master');
+
+    // Act
+    new Api(stack, 'Api', { data, packages, agentMasterSecret: secret });
+    const template = Template.fromStack(stack);
+
+    // Assess
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: {
+        Variables: Match.objectLike({ GSM_AGENT_MASTER_SECRET_ARN: stack.resolve(secret.secretArn) }),
+      },
+    });
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Action: Match.arrayWith(['secretsmanager:GetSecretValue']),
+            Resource: stack.resolve(secret.secretArn),
+          }),
+        ]),
+      },
+    });
   });
 });

@@ -4,6 +4,7 @@ import * as apigw from 'aws-cdk-lib/aws-apigatewayv2';
 import * as integrations from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as logs from 'aws-cdk-lib/aws-logs';
+import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import type { Data } from './data.js';
@@ -17,6 +18,8 @@ export interface ApiProps {
   readonly packages: PackagesBucket;
   /** Workflow name → state machine; each becomes GSM_STATE_MACHINE_<NAME> (core/config.ts). */
   readonly stateMachines?: Readonly<Record<string, sfn.IStateMachine>>;
+  /** The agents' master secret: the API derives each new host's secret from it. */
+  readonly agentMasterSecret?: secretsmanager.ISecret;
   readonly logLevel?: string;
   /** Steady requests per second across the API, and the burst above it. */
   readonly throttle?: { readonly rateLimit: number; readonly burstLimit: number };
@@ -49,13 +52,19 @@ export class Api extends Construct {
     this.handler = new NodeFunction(this, 'Handler', {
       entry: props.entry ?? 'functions/api/lambda.ts',
       description: 'gsm API (Hono app)',
-      environment: serviceEnvironment(props),
+      environment: {
+        ...serviceEnvironment(props),
+        ...(props.agentMasterSecret
+          ? { GSM_AGENT_MASTER_SECRET_ARN: props.agentMasterSecret.secretArn }
+          : {}),
+      },
       memorySize: 1024,
       timeout: Duration.seconds(29),
     });
     props.data.grantReadWrite(this.handler.role);
     props.packages.grantUpload(this.handler.role);
     props.packages.grantRemovePackages(this.handler.role);
+    props.agentMasterSecret?.grantRead(this.handler.role);
     const machines = Object.values(props.stateMachines ?? {});
     if (machines.length > 0) {
       this.handler.role.addToPolicy(

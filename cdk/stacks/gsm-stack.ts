@@ -76,6 +76,7 @@ export class GsmStack extends Stack {
     for (const [name, workflow] of Object.entries(workflows)) stateMachines[name] = workflow.stateMachine;
 
     this.api = new Api(this, 'Api', {
+      agentMasterSecret: this.secrets.agentMasterSecret,
       data: this.data,
       packages: this.packages,
       stateMachines,
