@@ -5,39 +5,23 @@
 //   BENCH_APPEND=1 appends the table to bench/RESULTS.md.
 // The random file is cached in BENCH_DIR (default /tmp/gsm-bench-push-<size>).
 import { spawn } from 'node:child_process';
-import { randomFillSync } from 'node:crypto';
-import {
-  appendFileSync,
-  closeSync,
-  existsSync,
-  mkdirSync,
-  openSync,
-  rmSync,
-  statSync,
-  writeSync,
-} from 'node:fs';
+import { appendFileSync, rmSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { DeleteObjectCommand } from '@aws-sdk/client-s3';
 import { createS3Client } from '../core/aws.js';
 import { startDevStack } from '../local/dev.js';
+import { ensureRandomFile } from './files.js';
 import { fmt, median } from './stats.js';
 
-const MiB = 1024 * 1024;
+const _MiB = 1024 * 1024;
 const sizeMb = Number(process.env.BENCH_SIZE_MB ?? 1024);
 const runs = Number(process.env.BENCH_RUNS ?? 3);
 const dir = process.env.BENCH_DIR ?? `/tmp/gsm-bench-push-${sizeMb}`;
 const root = join(import.meta.dirname, '..');
 const file = join(dir, `bench-${sizeMb}.tar.gz`);
 
-const ensureFile = () => {
-  mkdirSync(dir, { recursive: true });
-  if (existsSync(file) && statSync(file).size === sizeMb * MiB) return;
-  const fd = openSync(file, 'w');
-  const chunk = Buffer.allocUnsafe(8 * MiB);
-  for (let done = 0; done < sizeMb * MiB; done += chunk.length) writeSync(fd, randomFillSync(chunk));
-  closeSync(fd);
-};
+const ensureFile = () => ensureRandomFile(file, sizeMb);
 
 /** Runs a command; resolves with its wall time and, for node children, the peak RSS they report. */
 const timed = (cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env) =>

@@ -4,17 +4,8 @@
 //   node --import tsx bench/package-staging.bench.ts              (1 GiB, 3 interleaved runs)
 //   BENCH_SIZE_MB=2048 BENCH_RUNS=3 BENCH_APPEND=1 node --import tsx bench/package-staging.bench.ts
 import { spawn } from 'node:child_process';
-import { createHash, randomFillSync } from 'node:crypto';
-import {
-  appendFileSync,
-  closeSync,
-  createReadStream,
-  existsSync,
-  mkdirSync,
-  openSync,
-  statSync,
-  writeSync,
-} from 'node:fs';
+import { createHash } from 'node:crypto';
+import { appendFileSync, createReadStream } from 'node:fs';
 import { chmod, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
@@ -26,6 +17,7 @@ import { createLogger } from '../core/log.js';
 import { createPackageObjects } from '../core/store/objects.js';
 import { startDevStack } from '../local/dev.js';
 import { startNginx, type TestNginx } from '../test/helpers/nginx.js';
+import { ensureRandomFile } from './files.js';
 import { fmt, median } from './stats.js';
 
 const MiB = 1024 * 1024;
@@ -35,14 +27,7 @@ const dir = process.env.BENCH_DIR ?? `/tmp/gsm-bench-stage-${sizeMb}`;
 const root = join(import.meta.dirname, '..');
 const file = join(dir, `bench-${sizeMb}.tar.gz`);
 
-const ensureFile = () => {
-  mkdirSync(dir, { recursive: true });
-  if (existsSync(file) && statSync(file).size === sizeMb * MiB) return;
-  const fd = openSync(file, 'w');
-  const chunk = Buffer.allocUnsafe(8 * MiB);
-  for (let done = 0; done < sizeMb * MiB; done += chunk.length) writeSync(fd, randomFillSync(chunk));
-  closeSync(fd);
-};
+const ensureFile = () => ensureRandomFile(file, sizeMb);
 
 const sh = (script: string) =>
   new Promise<number>((resolve, reject) => {
@@ -145,9 +130,9 @@ const main = async () => {
     const targets = roots.map((r) => join(r, `curl-${i}.bin`));
     baseline.push(
       await sh(
-        targets
+        `${targets
           .map((t) => `(curl -sS -f -o '${t}' '${url}' && openssl dgst -sha256 '${t}' >/dev/null) &`)
-          .join(' ') + ' wait -n && wait -n',
+          .join(' ')} wait -n && wait -n`,
       ),
     );
     for (const r of roots) await rm(join(r, 'packages'), { recursive: true, force: true });
