@@ -7,6 +7,7 @@ import { type ErrorCode, GsmError } from '../core/errors.js';
 export const RELAY_ERROR_CODES = {
   unknownHost: 'E_UNKNOWN_HOST',
   errorBudget: 'E_ERROR_BUDGET',
+  stopped: 'E_STOPPED',
   unsupportedByLegacy: 'E_UNSUPPORTED_BY_LEGACY',
   legacyOutcomeUnknown: 'E_LEGACY_OUTCOME_UNKNOWN',
   timeout: 'E_TIMEOUT',

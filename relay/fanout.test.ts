@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { STOP_COUNTER } from '../core/model/index.js';
 import {
   type RealAgent,
   type ScriptedAgent,
@@ -108,6 +109,36 @@ describe('relay fan-out (local Step Functions, dynalite, agents on 127.0.0.1)', 
     }
     expect(output?.counts).toEqual({ succeeded: 1, failed: 1, skipped: 4 });
     expect(await stack.db.store.counters.get('act-me')).toEqual({ succeeded: 1, failed: 1, skipped: 4 });
+  });
+
+  it('a stop requested on the parent (an operator cancel) dispatches nothing more; jobs in flight finish', async () => {
+    // Prepare: two slow hosts run first, one lane each; four more wait behind them.
+    const slow = [await scripted('st-slow-0', { jobMs: 600 }), await scripted('st-slow-1', { jobMs: 600 })];
+    const rest: ScriptedAgent[] = [];
+    for (let i = 0; i < 4; i++) rest.push(await scripted(`st-${i}`, { jobMs: 10 }));
+    const execution = await stack.start(
+      shard(
+        'act-stop',
+        [...slow, ...rest].map((a) => ({ hostId: a.hostId, action: 'status' })),
+        { maxConcurrency: 2, maxErrors: 10 },
+      ),
+    );
+    // Act: the stop lands while the slow pair is in flight.
+    for (let i = 0; i < 100 && slow.some((a) => a.runs.length === 0); i++) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    await stack.db.store.counters.add('act-stop', { [STOP_COUNTER]: 1 });
+    const { described, output } = await stack.wait(execution);
+    // Assess
+    expect(described.status).toBe('SUCCEEDED');
+    const byHost = Object.fromEntries((output?.results ?? []).map((r) => [r.hostId, r]));
+    for (const agent of slow) expect(byHost[agent.hostId]?.state).toBe('succeeded');
+    for (const agent of rest) {
+      expect(byHost[agent.hostId]?.state).toBe('cancelled');
+      expect(byHost[agent.hostId]?.error?.code).toBe('E_STOPPED');
+      expect(agent.runs).toEqual([]);
+    }
+    expect(output?.counts).toEqual({ succeeded: 2, failed: 0, skipped: 4 });
   });
 
   it('a host that accepts and never answers times out while the others finish on time', async () => {

@@ -6,6 +6,7 @@ import type {
   RelayTaskInput,
   RelayTaskOutput,
 } from '../core/model/index.js';
+import { STOP_COUNTER } from '../core/model/index.js';
 import type { Store } from '../core/store/types.js';
 import { RELAY_ERROR_CODES } from './errors.js';
 import type { HostCache } from './host-cache.js';
@@ -16,6 +17,8 @@ import type { SessionPool } from './sessions.js';
 
 /** How stale the parent's counters may be before a dispatch reads them again (other shards add to them too). */
 const BUDGET_FRESH_MS = 100;
+/** Jobs ended with these codes were never dispatched: counted as skipped, not failed. */
+const SKIP_CODES: ReadonlySet<string> = new Set([RELAY_ERROR_CODES.errorBudget, RELAY_ERROR_CODES.stopped]);
 /** Outcomes are added to the parent's counters in batches this far apart. */
 const COUNT_FLUSH_MS = 50;
 /** Past this, results are left out of the task output (Step Functions caps it at 256 KiB); the jobs keep them. */
@@ -105,8 +108,9 @@ export class ShardAbandoned extends Error {
  * Runs one shard: every host job gets its own async flow on this one event loop, at most
  * `maxConcurrency` of this shard and `inFlight` of the whole relay at once. A slow or dead host
  * holds only its own slot, up to its own deadline. Before each dispatch the parent's shared
- * error count is checked against `maxErrors`; past it nothing new starts (the rest are
- * cancelled with E_ERROR_BUDGET and counted as skipped) while the jobs in flight finish.
+ * error count is checked against `maxErrors`, and its stop counter for an operator's cancel; past
+ * either nothing new starts (the rest are cancelled with E_ERROR_BUDGET or E_STOPPED and counted
+ * as skipped) while the jobs in flight finish.
  */
 export const runShard = async (
   input: RelayTaskInput,
@@ -116,7 +120,23 @@ export const runShard = async (
   const logger = deps.logger.child({ parentId: input.parentId });
   const counters = new CounterBatch(deps.store, input.parentId, logger);
   const jobDeps: JobDeps = { ...deps, logger, count: (name) => counters.add(name) };
-  const budgetSpent = async (): Promise<boolean> => errorsIn(await counters.current()) > input.maxErrors;
+  /** Why nothing new may start, if so: an operator stopped the parent, or its error budget is spent. */
+  const stopReason = async (): Promise<{ code: string; message: string } | undefined> => {
+    const current = await counters.current();
+    if ((current[STOP_COUNTER] ?? 0) > 0) {
+      return {
+        code: RELAY_ERROR_CODES.stopped,
+        message: `not dispatched: ${input.parentId} was stopped by an operator`,
+      };
+    }
+    if (errorsIn(current) > input.maxErrors) {
+      return {
+        code: RELAY_ERROR_CODES.errorBudget,
+        message: `not dispatched: the error budget (maxErrors ${input.maxErrors}) of ${input.parentId} is spent`,
+      };
+    }
+    return undefined;
+  };
 
   // Every record of the shard in a few batch calls up front (a retried shard reads the ones its
   // first attempt made), so dispatch spends store calls only on the claim and the outcome.
@@ -128,8 +148,9 @@ export const runShard = async (
   const runOne = async (spec: HostJobSpec, index: number): Promise<void> => {
     const release = await deps.inFlight.acquire(signal);
     try {
-      if (await budgetSpent()) {
-        results[index] = await skip(index);
+      const stop = await stopReason();
+      if (stop) {
+        results[index] = await skip(index, stop);
         return;
       }
       results[index] = await runHostJob(
@@ -158,18 +179,10 @@ export const runShard = async (
       release();
     }
   };
-  const skip = async (index: number): Promise<HostJobOutcome> => {
-    const job = jobs[index] as Job;
-    const message = `not dispatched: the error budget (maxErrors ${input.maxErrors}) of ${input.parentId} is spent`;
-    return outcomeOf(
-      await finishJob(
-        job,
-        'cancelled',
-        { error: jobError(RELAY_ERROR_CODES.errorBudget, message) },
-        { ...jobDeps },
-      ),
+  const skip = async (index: number, why: { code: string; message: string }): Promise<HostJobOutcome> =>
+    outcomeOf(
+      await finishJob(jobs[index] as Job, 'cancelled', { error: jobError(why.code, why.message) }, jobDeps),
     );
-  };
   const lane = async (): Promise<void> => {
     while (!signal.aborted) {
       const index = next++;
@@ -189,7 +202,7 @@ export const shardOutput = (parentId: string, results: HostJobOutcome[]): RelayT
   const counts = { succeeded: 0, failed: 0, skipped: 0 };
   for (const r of results) {
     if (r.state === 'succeeded') counts.succeeded += 1;
-    else if (r.state === 'cancelled' && r.error?.code === RELAY_ERROR_CODES.errorBudget) counts.skipped += 1;
+    else if (r.state === 'cancelled' && SKIP_CODES.has(r.error?.code ?? '')) counts.skipped += 1;
     else counts.failed += 1;
   }
   let output: RelayTaskOutput = { parentId, results, counts };

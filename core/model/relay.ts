@@ -11,6 +11,13 @@ import { JobError, JobParentType, JobState } from './job.js';
 
 export const RELAY_ACTIVITY_NAME = 'gsm-relay';
 
+/**
+ * The parent counter an operator's cancel adds to: a shard that sees it above zero dispatches
+ * nothing more (the rest are skipped with E_STOPPED) while the jobs in flight finish. It travels
+ * through the same shared counters item as the error budget, so shards on every relay see it.
+ */
+export const STOP_COUNTER = 'stopRequested';
+
 export const jobIdFor = (parentId: string, hostId: string, action: string): string =>
   `${parentId}.${hostId}.${action}`;
 
