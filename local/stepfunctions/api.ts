@@ -106,8 +106,17 @@ export const createOperations = (deps: ApiDeps): Record<string, Operation> => {
       };
     },
     DescribeStateMachineForExecution: (body) => {
-      const execution = executions.get(body.executionArn);
-      return describeMachine(registry.stateMachine(execution.stateMachineArn));
+      const { stateMachineArn, machine } = executions.get(body.executionArn);
+      // AWS's answer: the definition the execution ran, even if the machine changed or went since.
+      return {
+        stateMachineArn,
+        name: stateMachineArn.split(':').at(-1),
+        definition: machine.definition,
+        roleArn: machine.roleArn,
+        updateDate: seconds(machine.updateDate),
+        loggingConfiguration: { level: 'OFF', includeExecutionData: false },
+        tracingConfiguration: { enabled: false },
+      };
     },
     StartExecution: (body) => {
       const machine = registry.stateMachine(body.stateMachineArn);

@@ -35,11 +35,20 @@ export interface ExecutionRecord {
   readonly startDate: number;
   readonly history: History;
   readonly traceHeader?: string;
+  /** The machine as this execution started it: an update later applies to new executions only, as in AWS. */
+  readonly machine: ExecutionMachine;
   status: ExecutionStatus;
   stopDate?: number;
   output?: string;
   error?: string;
   cause?: string;
+}
+
+export interface ExecutionMachine {
+  readonly definition: string;
+  readonly roleArn: string;
+  /** Milliseconds since the epoch: the machine's last update, or its creation. */
+  readonly updateDate: number;
 }
 
 export interface ExecutionDeps {
@@ -124,6 +133,11 @@ export class Executions {
       input,
       startDate: Date.now(),
       history: new History(),
+      machine: {
+        definition: machine.definition,
+        roleArn: machine.roleArn,
+        updateDate: machine.updateDate ?? machine.creationDate,
+      },
       status: 'RUNNING',
       ...(typeof traceHeader === 'string' ? { traceHeader } : {}),
     };
