@@ -33,8 +33,9 @@ export interface WorkflowSpec {
 }
 
 /**
- * The activity ARN a definition is built with only has to name the activity: the Workflow
- * construct swaps it for the stack's own relay activity by that name.
+ * A placeholder: the definitions are built with local dev's activity name, and the stack
+ * hands the Workflow construct its own relay activity (`<stack name>-relay`) for that name,
+ * so each stack's state machines send work to that stack's relays only.
  */
 const relayActivityArn = activityArn({
   region: 'us-east-1',

@@ -7,7 +7,13 @@ import {
   resourcesOf,
   testStack,
 } from '../test-support.js';
-import { RELAY_ACTIVITY_ACTIONS, RELAY_ACTIVITY_VARIABLE, RELAY_SECRET_VARIABLE, Relay } from './relay.js';
+import {
+  RELAY_ACTIVITY_ACTIONS,
+  RELAY_ACTIVITY_VARIABLE,
+  RELAY_SECRET_VARIABLE,
+  Relay,
+  relayActivityNameFor,
+} from './relay.js';
 
 const build = (image?: string) => {
   const stack = testStack();
@@ -24,12 +30,29 @@ const managedPolicyStatements = (template: Template): PolicyStatementJson[] =>
   );
 
 describe('Relay', () => {
-  it('creates the gsm-relay activity', () => {
+  it("names the relay activity after the stack ('Test' → Test-relay)", () => {
     // Act
-    const { template } = build();
+    const { relay, template } = build();
 
     // Assess
-    template.hasResourceProperties('AWS::StepFunctions::Activity', { Name: 'gsm-relay' });
+    expect(relay.activityName).toBe('Test-relay');
+    template.hasResourceProperties('AWS::StepFunctions::Activity', { Name: 'Test-relay' });
+  });
+
+  it('keeps a long stack name under the 80-character cap, still distinct per stack', () => {
+    // Arrange
+    const long = 'S'.repeat(120);
+
+    // Act
+    const a = relayActivityNameFor(long);
+    const b = relayActivityNameFor(`${long}x`);
+
+    // Assess
+    expect(a).toHaveLength(80);
+    expect(a).toMatch(/^S+-[0-9a-f]{8}-relay$/);
+    expect(b).toHaveLength(80);
+    expect(a).not.toBe(b);
+    expect(relayActivityNameFor('Gsm')).toBe('Gsm-relay');
   });
 
   it('runs the relay on Fargate (arm64) in private subnets, without a public IP', () => {

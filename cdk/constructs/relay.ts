@@ -1,5 +1,6 @@
+import { createHash } from 'node:crypto';
 import * as path from 'node:path';
-import { Duration, Stack, Validations } from 'aws-cdk-lib';
+import { Duration, Stack, Token, Validations } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecr from 'aws-cdk-lib/aws-ecr';
 import { Platform } from 'aws-cdk-lib/aws-ecr-assets';
@@ -39,12 +40,28 @@ const DOCKER_EXCLUDE = [
   'bench/.data',
 ];
 
+/** Step Functions caps activity names at 80 characters. */
+const MAX_ACTIVITY_NAME = 80;
+
+/**
+ * `<stack name>-relay`: activity names are unique per account and region, so two gsm stacks
+ * there (staging and production, say) must not poll one activity and run each other's jobs.
+ * A stack name too long for the cap keeps its start plus a hash of the whole name.
+ */
+export const relayActivityNameFor = (stackName: string): string => {
+  const name = `${stackName}-relay`;
+  if (name.length <= MAX_ACTIVITY_NAME) return name;
+  const digest = createHash('sha256').update(stackName).digest('hex').slice(0, 8);
+  return `${stackName.slice(0, MAX_ACTIVITY_NAME - '-relay'.length - digest.length - 1)}-${digest}-relay`;
+};
+
 const ECR_IMAGE = /^(\d{12})\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com\/([^:@]+)(?::([^@]+))?$/;
 
 export interface RelayProps {
   readonly data: Data;
   readonly packages: PackagesBucket;
   readonly secrets: Secrets;
+  /** `<stack name>-relay` by default (see relayActivityNameFor). */
   readonly activityName?: string;
   /** An existing VPC whose private subnets route to the hosts (VPN, Direct Connect, NAT). */
   readonly vpc?: ec2.IVpc;
@@ -58,13 +75,13 @@ export interface RelayProps {
 }
 
 /**
- * The relay: the `gsm-relay` activity, the permissions any relay needs (one managed policy),
+ * The relay: the stack's own relay activity, the permissions any relay needs (one managed policy),
  * a Fargate service in private subnets holding that policy, and a role for relays that run
  * in the hosts' own data centres instead (they need only outbound access).
  */
 export class Relay extends Construct {
   public readonly activity: sfn.Activity;
-  /** The name definitions use in their activity ARNs (`…:activity:gsm-relay`). */
+  /** This stack's activity name (`<stack name>-relay`), which relays find as GSM_RELAY_ACTIVITY_ARN. */
   public readonly activityName: string;
   public readonly policy: iam.ManagedPolicy;
   public readonly onPremisesRole: iam.Role;
@@ -76,7 +93,13 @@ export class Relay extends Construct {
 
   constructor(scope: Construct, id: string, props: RelayProps) {
     super(scope, id);
-    this.activityName = props.activityName ?? 'gsm-relay';
+    const stackName = Stack.of(this).stackName;
+    if (!props.activityName && Token.isUnresolved(stackName)) {
+      throw new Error(
+        'the relay activity is named after the stack, so the stack name must be known at synth',
+      );
+    }
+    this.activityName = props.activityName ?? relayActivityNameFor(stackName);
     this.activity = new sfn.Activity(this, 'Activity', { activityName: this.activityName });
 
     this.policy = new iam.ManagedPolicy(this, 'Policy', {

@@ -79,6 +79,45 @@ describe('GsmStack', () => {
     });
   });
 
+  it('gives two stacks in one app distinct relay activities, each wired to its own machines and relay', () => {
+    // Arrange
+    const app = testApp();
+    const stacks = ['GsmProd', 'GsmStaging'].map((name) => new GsmStack(app, name));
+
+    // Act
+    const templates = stacks.map((stack) => Template.fromStack(stack));
+
+    // Assess
+    const names = templates.map((template) =>
+      Object.values(template.findResources('AWS::StepFunctions::Activity')).map(
+        (activity) => (activity as { Properties: { Name: string } }).Properties.Name,
+      ),
+    );
+    expect(names).toEqual([['GsmProd-relay'], ['GsmStaging-relay']]);
+    stacks.forEach((stack, i) => {
+      const template = templates[i]!;
+      const activityRef = stack.resolve(stack.relay.activity.activityArn) as { Ref: string };
+      // Every state machine's definition points at this stack's activity, none at another name.
+      for (const machine of Object.values(template.findResources('AWS::StepFunctions::StateMachine'))) {
+        const definition = JSON.stringify(
+          (machine as { Properties: { DefinitionString: unknown } }).Properties.DefinitionString,
+        );
+        expect(definition).not.toContain(':activity:');
+        if (stack.workflows.action && definition.includes('RunShard')) {
+          expect(definition).toContain(JSON.stringify(activityRef));
+        }
+      }
+      template.hasResourceProperties('AWS::ECS::TaskDefinition', {
+        ContainerDefinitions: [
+          Match.objectLike({
+            Environment: Match.arrayWith([{ Name: 'GSM_RELAY_ACTIVITY_ARN', Value: activityRef }]),
+          }),
+        ],
+      });
+      template.hasOutput('RelayActivityArn', { Value: activityRef });
+    });
+  });
+
   it('sets a retention on every log group', () => {
     // Act
     const { template } = build({ withWorkflow: true });

@@ -2,6 +2,7 @@ import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
+import { RELAY_ACTIVITY_NAME } from '../../core/model/index.js';
 import { Alarms } from '../constructs/alarms.js';
 import { Api } from '../constructs/api.js';
 import { Data } from '../constructs/data.js';
@@ -68,7 +69,9 @@ export class GsmStack extends Stack {
       workflows[spec.name] = new Workflow(this, `Workflow-${spec.name}`, {
         definition: spec.definition(),
         functions,
-        activities: { [this.relay.activityName]: this.relay.activity },
+        // The definitions name the activity RELAY_ACTIVITY_NAME (local dev's); here it becomes
+        // this stack's own `<stack name>-relay`.
+        activities: { [RELAY_ACTIVITY_NAME]: this.relay.activity },
       });
     }
     this.workflows = workflows;
