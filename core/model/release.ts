@@ -19,6 +19,12 @@ export const TERMINAL_RELEASE_STATES: readonly ReleaseState[] = [
   'cancelled',
 ];
 
+/** What an ended release may still become: a later rollback of the hosts it changed. */
+export const ROLLBACK_FROM_STATES: readonly ReleaseState[] = ['succeeded', 'failed'];
+
+/** Version key of a host whose version is not known (never observed, job result missing). */
+export const UNKNOWN_VERSION = 'unknown';
+
 export const Target = z.union([
   z.object({ hosts: z.array(Id).min(1).max(5000) }).strict(),
   z.object({ tags: Tags.refine((t) => Object.keys(t).length > 0, 'name at least one tag') }).strict(),
@@ -45,6 +51,18 @@ export const Release = z.object({
   /** While waiting_approval: the task token that approve/reject completes, and the wave it gates. */
   approvalToken: z.string().optional(),
   approvalWave: z.number().int().optional(),
+  /**
+   * Set by a cancel of a running release: the workflow stops dispatching, rolls back and its
+   * Finalize ends the release cancelled with this reason. The state stays running until then.
+   */
+  cancelRequestedAt: Timestamp.optional(),
+  cancelReason: z.string().optional(),
+  /** Set by a rollback of an ended release while its rollback-only execution runs. */
+  rollbackRequestedAt: Timestamp.optional(),
+  /** Target hosts per version they ended on, from the deploy and rollback jobs (Finalize). */
+  versions: z.record(z.string(), z.number()).optional(),
+  /** The version each target host ended on. */
+  hostVersions: z.record(z.string(), z.string()).optional(),
   createdBy: z.string().optional(),
   createdAt: Timestamp,
   updatedAt: Timestamp,

@@ -10,6 +10,7 @@ import { createActionStore } from './actions.js';
 import { createApiKeyStore } from './api-keys.js';
 import { createCounterStore } from './counters.js';
 import { createGameStore } from './games.js';
+import { createHostLockStore } from './host-locks.js';
 import { createHostStore } from './hosts.js';
 import { createJobStore } from './jobs.js';
 import { createOriginStore } from './origins.js';
@@ -42,6 +43,7 @@ export const createStore = ({ documents, table }: StoreOptions): Store => {
     apiKeys: createApiKeyStore(ctx),
     counters: createCounterStore(ctx),
     actions: createActionStore(ctx),
+    hostLocks: createHostLockStore(ctx),
   };
 };
 

@@ -6,6 +6,7 @@ import {
   nowIso,
   Release,
   type ReleaseState,
+  ROLLBACK_FROM_STATES,
   Target,
   TERMINAL_RELEASE_STATES,
   Version,
@@ -42,6 +43,7 @@ const NewRelease = z.object({
   packageId: z.string().min(1),
   target: Target,
   strategy: z.record(z.string(), z.unknown()),
+  hostIds: z.array(Id).max(5000).optional(),
   createdBy: z.string().optional(),
   idempotencyKey: z.string().min(1).max(255).optional(),
 });
@@ -72,7 +74,7 @@ export const createReleaseStore = (ctx: StoreContext): ReleaseStore => {
         id,
         state: 'pending',
         counters: {},
-        hostIds: [],
+        hostIds: fields.hostIds ?? [],
         waves: [],
         createdAt,
         updatedAt: createdAt,
@@ -101,10 +103,99 @@ export const createReleaseStore = (ctx: StoreContext): ReleaseStore => {
       );
       return mapPage(result, (item) => toRecord(Release, item, 'release'));
     },
+    async requestCancel(id, reason) {
+      const live = stateIn(['running', 'waiting_approval'], 'live');
+      try {
+        const out = await ctx.documents.send(
+          new UpdateCommand({
+            TableName: ctx.table,
+            Key: itemKey(ENTITY.release, id),
+            // Back to running: the gate is failed by the caller, and approve must find nothing.
+            UpdateExpression:
+              'SET #state = :running, #at = :now, #why = :why, #updatedAt = :now REMOVE #token',
+            ConditionExpression: `${CONDITION.exists} AND ${live.expression} AND attribute_not_exists(#at)`,
+            ExpressionAttributeNames: {
+              ...PK_NAME,
+              '#state': 'state',
+              '#at': 'cancelRequestedAt',
+              '#why': 'cancelReason',
+              '#updatedAt': 'updatedAt',
+              '#token': 'approvalToken',
+            },
+            ExpressionAttributeValues: {
+              ':running': 'running',
+              ':now': nowIso(),
+              ':why': reason,
+              ...live.values,
+            },
+            ReturnValues: 'ALL_OLD',
+          }),
+        );
+        const before = toRecord(Release, out.Attributes ?? {}, 'release');
+        return { before, requested: true };
+      } catch (error) {
+        if (!isConditionFailure(error)) throw error;
+        const current = await find(id);
+        if (!current) throw new NotFoundError('release', id, { cause: error });
+        if (current.cancelRequestedAt && !TERMINAL_RELEASE_STATES.includes(current.state)) {
+          return { before: current, requested: false };
+        }
+        throw new StateConflictError<Release>(
+          `release '${id}' is ${current.state}: there is nothing to cancel`,
+          current,
+          { cause: error },
+        );
+      }
+    },
+    async requestRollback(id) {
+      const ended = stateIn(ROLLBACK_FROM_STATES, 'ended');
+      try {
+        const out = await ctx.documents.send(
+          new UpdateCommand({
+            TableName: ctx.table,
+            Key: itemKey(ENTITY.release, id),
+            UpdateExpression: 'SET #at = :now, #updatedAt = :now',
+            ConditionExpression: `${CONDITION.exists} AND ${ended.expression} AND attribute_not_exists(#at)`,
+            ExpressionAttributeNames: {
+              ...PK_NAME,
+              '#state': 'state',
+              '#at': 'rollbackRequestedAt',
+              '#updatedAt': 'updatedAt',
+            },
+            ExpressionAttributeValues: { ':now': nowIso(), ...ended.values },
+            ReturnValues: 'ALL_NEW',
+          }),
+        );
+        return toRecord(Release, out.Attributes ?? {}, 'release');
+      } catch (error) {
+        if (!isConditionFailure(error)) throw error;
+        const current = await find(id);
+        if (!current) throw new NotFoundError('release', id, { cause: error });
+        throw new StateConflictError<Release>(
+          current.state === 'rolled_back'
+            ? `release '${id}' is already rolled back`
+            : current.rollbackRequestedAt
+              ? `release '${id}' is already being rolled back`
+              : `release '${id}' is ${current.state}: only a succeeded or failed release can be rolled back`,
+          current,
+          { cause: error },
+        );
+      }
+    },
     async transition(id, to: ReleaseState, fields = {}, from) {
-      const notTerminal = stateIn(TERMINAL_RELEASE_STATES, 'end');
+      // The one move out of an ended state: a later rollback, named explicitly by the caller.
+      const laterRollback =
+        to === 'rolled_back' &&
+        from !== undefined &&
+        from.length > 0 &&
+        from.every((state) => ROLLBACK_FROM_STATES.includes(state));
+      const notTerminal = laterRollback ? undefined : stateIn(TERMINAL_RELEASE_STATES, 'end');
       const fromStates = from ? stateIn(from, 'from') : undefined;
-      const conditions = [CONDITION.exists, `NOT (${notTerminal.expression})`, fromStates?.expression];
+      const conditions = [
+        CONDITION.exists,
+        notTerminal ? `NOT (${notTerminal.expression})` : undefined,
+        fromStates?.expression,
+      ];
       const set = setFields({
         reason: fields.reason,
         executionArn: fields.executionArn,
@@ -113,6 +204,8 @@ export const createReleaseStore = (ctx: StoreContext): ReleaseStore => {
         waves: fields.waves,
         approvalToken: fields.approvalToken,
         approvalWave: fields.approvalWave,
+        versions: fields.versions,
+        hostVersions: fields.hostVersions,
       });
       try {
         const out = await ctx.documents.send(
@@ -130,7 +223,7 @@ export const createReleaseStore = (ctx: StoreContext): ReleaseStore => {
             ExpressionAttributeValues: {
               ':to': to,
               ':now': nowIso(),
-              ...notTerminal.values,
+              ...notTerminal?.values,
               ...fromStates?.values,
               ...set.values,
             },

@@ -109,6 +109,8 @@ export interface NewRelease {
   readonly packageId: string;
   readonly target: Release['target'];
   readonly strategy: Release['strategy'];
+  /** The target resolved when the release was asked for (the hosts it locked); the plan keeps it. */
+  readonly hostIds?: readonly string[];
   readonly createdBy?: string;
   /** A repeat with the same key (and createdBy) returns the first release instead of another. */
   readonly idempotencyKey?: string;
@@ -121,8 +123,22 @@ export interface ReleaseStore {
   /** Newest first. */
   list(page?: PageRequest): Promise<Page<Release>>;
   /**
+   * Records an operator's cancel of a running or waiting release (cancelRequestedAt, cancelReason)
+   * and moves a waiting one back to running, in one conditional write. `before` is the record as
+   * it was (its approvalToken is the gate to fail); `requested` is false for a repeat.
+   * StateConflictError for a release that is pending or has ended.
+   */
+  requestCancel(id: string, reason: string): Promise<{ before: Release; requested: boolean }>;
+  /**
+   * Marks an ended (succeeded or failed) release as being rolled back; StateConflictError when it
+   * is in another state or a rollback was already asked for.
+   */
+  requestRollback(id: string): Promise<Release>;
+  /**
    * Conditional on `from` (when given) and on the release not being terminal; StateConflictError
    * (with `current`) otherwise, except that a repeat of the current state returns it unchanged.
+   * The one exception: `to: 'rolled_back'` with `from` naming only succeeded/failed is the later
+   * rollback of an ended release.
    */
   transition(
     id: string,
@@ -130,7 +146,15 @@ export interface ReleaseStore {
     fields?: Partial<
       Pick<
         Release,
-        'reason' | 'executionArn' | 'counters' | 'hostIds' | 'waves' | 'approvalToken' | 'approvalWave'
+        | 'reason'
+        | 'executionArn'
+        | 'counters'
+        | 'hostIds'
+        | 'waves'
+        | 'approvalToken'
+        | 'approvalWave'
+        | 'versions'
+        | 'hostVersions'
       >
     >,
     from?: readonly ReleaseState[],
@@ -251,6 +275,19 @@ export interface CounterStore {
   get(parentId: string): Promise<Record<string, number>>;
 }
 
+export interface HostLockStore {
+  /**
+   * Takes every host for the release, or none: ConflictError naming the host and the release
+   * holding it when one is busy in a release that has not ended (the locks this call took are
+   * given back). Idempotent for the same release; a lock held by an ended release is taken over.
+   */
+  acquire(releaseId: string, hostIds: readonly string[]): Promise<void>;
+  /** Gives back the locks this release holds; a host another release holds now is left alone. */
+  release(releaseId: string, hostIds: readonly string[]): Promise<void>;
+  /** The release holding the host's lock, if any (it may have ended). */
+  holder(hostId: string): Promise<string | undefined>;
+}
+
 export interface Store {
   readonly games: GameStore;
   readonly hosts: HostStore;
@@ -261,4 +298,5 @@ export interface Store {
   readonly apiKeys: ApiKeyStore;
   readonly counters: CounterStore;
   readonly actions: ActionStore;
+  readonly hostLocks: HostLockStore;
 }
