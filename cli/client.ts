@@ -112,6 +112,8 @@ export const createApiClient = (config: ApiConfig) => {
   type UploadQuery = Parameters<(typeof api.packages)[':id']['upload']['$get']>[0]['query'];
   type CompleteInput = Parameters<(typeof api.packages)[':id']['complete']['$post']>[0]['json'];
   type ActionInput = Parameters<typeof api.actions.$post>[0]['json'];
+  type ReleaseInput = Parameters<typeof api.releases.$post>[0]['json'];
+  type Decision = { reason?: string };
   type Cursor = string | undefined;
 
   return {
@@ -144,6 +146,19 @@ export const createApiClient = (config: ApiConfig) => {
         call(() => api.actions.$post({ json, header: { 'idempotency-key': idempotencyKey } })),
       list: (cursor: Cursor) => call(() => api.actions.$get({ query: { cursor } })),
       get: (id: string) => call(() => api.actions[':id'].$get({ param: { id } })),
+    },
+    releases: {
+      /** With a key, a retried create returns the first release instead of starting another. */
+      create: (json: ReleaseInput, idempotencyKey?: string) =>
+        call(() => api.releases.$post({ json, header: { 'idempotency-key': idempotencyKey } })),
+      list: (cursor: Cursor) => call(() => api.releases.$get({ query: { cursor } })),
+      get: (id: string) => call(() => api.releases[':id'].$get({ param: { id } })),
+      approve: (id: string, json: Decision = {}) =>
+        call(() => api.releases[':id'].approve.$post({ param: { id }, json })),
+      reject: (id: string, json: Decision = {}) =>
+        call(() => api.releases[':id'].reject.$post({ param: { id }, json })),
+      cancel: (id: string, json: Decision = {}) =>
+        call(() => api.releases[':id'].cancel.$post({ param: { id }, json })),
     },
     keys: {
       list: (cursor: Cursor) => call(() => api.keys.$get({ query: { cursor } })),
@@ -231,3 +246,6 @@ export const putPart = (url: string, body: Uint8Array): Promise<string> =>
 export type NewAction = Parameters<ApiClient['actions']['start']>[0];
 export type ActionView = Awaited<ReturnType<ApiClient['actions']['start']>>;
 export type ActionDetailView = Awaited<ReturnType<ApiClient['actions']['get']>>;
+export type NewRelease = Parameters<ApiClient['releases']['create']>[0];
+export type ReleaseView = Awaited<ReturnType<ApiClient['releases']['create']>>;
+export type ReleaseDetailView = Awaited<ReturnType<ApiClient['releases']['get']>>;

@@ -35,6 +35,11 @@ export interface Output {
   progress(label: string, total: number): Progress;
   /** Per-host progress of an action on stderr: a bar and a line per finished host on a terminal, lines otherwise. */
   hosts(label: string, total: number): HostProgress;
+  /**
+   * A view redrawn in place on stderr (a release's waves and hosts), or undefined when stderr
+   * is not a terminal: then the caller prints plain lines instead.
+   */
+  live(): LiveView | undefined;
   /** Reports a failure and returns the exit code: 1 for user errors, 2 for bugs. */
   fail(error: unknown): number;
   /** Commander's own usage and help text. */
@@ -52,6 +57,32 @@ export interface HostProgress {
   update(hostId: string, state: string, done: boolean, detail?: string): void;
   stop(): void;
 }
+
+export interface LiveView {
+  /** Replaces what the view showed with these lines. */
+  draw(lines: readonly string[]): void;
+  /** Leaves the last drawing on screen and the cursor below it. */
+  stop(): void;
+}
+
+const ESC = '\u001b[';
+
+const liveView = (stream: NodeJS.WriteStream): LiveView => {
+  let shown = 0;
+  stream.write(`${ESC}?25l`);
+  return {
+    draw(lines) {
+      const width = Math.max(20, (stream.columns ?? 100) - 1);
+      // Up to the first line drawn last time, then each line cleared and rewritten.
+      let text = shown > 0 ? `${ESC}${shown}A\r` : '';
+      for (const line of lines) text += `${ESC}2K${line.slice(0, width)}\n`;
+      if (lines.length < shown) text += `${ESC}J`;
+      stream.write(text);
+      shown = lines.length;
+    },
+    stop: () => stream.write(`${ESC}?25h`),
+  };
+};
 
 const hostLine = (hostId: string, state: string, detail: string | undefined): string =>
   `  ${hostId}  ${state}${detail ? `  ${detail}` : ''}`;
@@ -200,6 +231,7 @@ export const createOutput = ({ stdout, stderr }: OutputStreams = process): Outpu
         : plainProgress(label, total, err),
     hosts: (label, total) =>
       (stderr as NodeJS.WriteStream).isTTY ? barHosts(label, total, stderr) : plainHosts(err),
+    live: () => ((stderr as NodeJS.WriteStream).isTTY ? liveView(stderr as NodeJS.WriteStream) : undefined),
     fail: (error) => {
       if (isUserError(error)) {
         err(`error: ${error.message}`);

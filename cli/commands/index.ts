@@ -21,6 +21,12 @@ import { packageListCommand } from './package/list.js';
 import { packagePushCommand } from './package/push.js';
 import { packageShowCommand } from './package/show.js';
 import { relayCommand } from './relay.js';
+import { releaseApproveCommand } from './release/approve.js';
+import { releaseCancelCommand } from './release/cancel.js';
+import { releaseCreateCommand } from './release/create.js';
+import { releaseListCommand } from './release/list.js';
+import { releaseRejectCommand } from './release/reject.js';
+import { releaseShowCommand } from './release/show.js';
 
 export interface CommandRegistration {
   /** The words after `gsm`: a noun and a verb, or one word. */
@@ -35,6 +41,7 @@ export const NOUNS: Readonly<Record<string, string>> = {
   keys: 'API keys (admin)',
   package: 'game-server builds: push, list, show, delete',
   action: 'run an action on hosts: start, stop, restart, status, details',
+  release: 'ship a package to hosts in waves: create, list, show, approve, reject, cancel',
 };
 
 export const COMMANDS: readonly CommandRegistration[] = [
@@ -60,4 +67,10 @@ export const COMMANDS: readonly CommandRegistration[] = [
   { command: 'action restart', definition: actionRestartCommand },
   { command: 'action status', definition: actionStatusCommand },
   { command: 'action details', definition: actionDetailsCommand },
+  { command: 'release create', definition: releaseCreateCommand },
+  { command: 'release list', definition: releaseListCommand },
+  { command: 'release show', definition: releaseShowCommand },
+  { command: 'release approve', definition: releaseApproveCommand },
+  { command: 'release reject', definition: releaseRejectCommand },
+  { command: 'release cancel', definition: releaseCancelCommand },
 ];

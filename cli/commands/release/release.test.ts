@@ -1,0 +1,264 @@
+import type { AddressInfo } from 'node:net';
+import { PassThrough } from 'node:stream';
+import { type ServerType, serve } from '@hono/node-server';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { createLogger } from '../../../core/log.js';
+import type { HostJobSpec } from '../../../core/model/index.js';
+import { createApp } from '../../../functions/api/app.js';
+import type { ReleaseDetail } from '../../../functions/api/routes/releases.js';
+import { startTestDynamoDb, type TestDynamoDb } from '../../../test/helpers/dynamodb.js';
+import {
+  type ActionWorkflowStack,
+  type FakeOutcome,
+  type FakeRelay,
+  startFakeRelay,
+} from '../../../workflows/action.fixture.js';
+import { startReleaseWorkflow } from '../../../workflows/release.fixture.js';
+import { main } from '../../main.js';
+
+type AppDeps = Parameters<typeof createApp>[0];
+
+const HOSTS = ['h1', 'h2', 'h3', 'h4'];
+
+const failing =
+  (hosts: readonly string[]) =>
+  (job: HostJobSpec): FakeOutcome =>
+    job.action === 'deploy' && hosts.includes(job.hostId)
+      ? { state: 'failed', error: { code: 'E_HEALTH_CHECK_FAILED', message: `${job.hostId} did not answer` } }
+      : { state: 'succeeded' };
+
+/**
+ * `gsm release ...` in process against the real API on a loopback port, a real store, the
+ * release workflow on the Step Functions emulator, and a stand-in relay that settles each host
+ * job as the test says.
+ */
+describe('gsm release', () => {
+  let db: TestDynamoDb;
+  let stack: ActionWorkflowStack;
+  let relay: FakeRelay | undefined;
+  let server: ServerType;
+  let env: { endpoint: string; apiKey: string };
+  const requests: string[] = [];
+
+  beforeAll(async () => {
+    db = await startTestDynamoDb('dynalite', 'cli-release');
+    for (const id of HOSTS) await db.store.hosts.create({ id, address: '127.0.0.1', tags: { group: 'eu' } });
+    const pkg = await db.store.packages.create({
+      game: 'demo',
+      version: '1.1.0',
+      fileName: 'demo.tar.gz',
+      size: 10,
+      s3Key: 'packages/demo/1.1.0/demo.tar.gz',
+      state: 'verifying',
+    });
+    await db.store.packages.transition(pkg.id, 'verified', { sha256: 'b'.repeat(64) });
+    await db.store.packages.transition(pkg.id, 'staging');
+    await db.store.packages.transition(pkg.id, 'staged', {
+      origins: [{ id: 'o1', url: 'http://127.0.0.1:9/demo.tar.gz', verified: true }],
+    });
+    stack = await startReleaseWorkflow(db.store);
+    const app = createApp({
+      store: db.store,
+      logger: createLogger('test', { level: 'silent' }),
+      workflows: { sfn: stack.sfn, stateMachines: { release: stack.stateMachineArn } },
+    } as Partial<AppDeps> as AppDeps);
+    server = await new Promise<ServerType>((ready) => {
+      const s = serve(
+        {
+          fetch: (req) => {
+            requests.push(`${req.method} ${new URL(req.url).pathname}`);
+            return app.fetch(req);
+          },
+          port: 0,
+          hostname: '127.0.0.1',
+        },
+        () => ready(s),
+      );
+    });
+    const { key } = await db.store.apiKeys.create({ name: 'ops', role: 'operator' });
+    env = { endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, apiKey: key };
+  });
+  afterEach(async () => {
+    await relay?.stop();
+    relay = undefined;
+  });
+  afterAll(async () => {
+    await new Promise((done) => server?.close(done));
+    await stack?.close();
+    await db?.close();
+  });
+
+  const gsm = async (...args: string[]) => {
+    const stdout = new PassThrough();
+    const stderr = new PassThrough();
+    const chunks = { stdout: '', stderr: '' };
+    stdout.on('data', (c: Buffer) => {
+      chunks.stdout += c.toString();
+    });
+    stderr.on('data', (c: Buffer) => {
+      chunks.stderr += c.toString();
+    });
+    const code = await main(['node', 'gsm', ...args], {
+      env,
+      cwd: '/nonexistent',
+      streams: { stdout, stderr },
+    });
+    return { code, ...chunks };
+  };
+  const useRelay = (decide?: Parameters<typeof startFakeRelay>[0]['decide']) => {
+    relay = startFakeRelay({ sfn: stack.sfn, activityArn: stack.activityArn, store: db.store, decide });
+  };
+  const waitForState = async (id: string, state: string) => {
+    for (let i = 0; i < 200; i++) {
+      if ((await db.store.releases.get(id)).state === state) return;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    throw new Error(`release ${id} never reached ${state}`);
+  };
+
+  it('follows a release with --wait and exits 0 when it succeeded within its error budget, naming the failed host', async () => {
+    useRelay(failing(['h3']));
+
+    const run = await gsm(
+      'release',
+      'create',
+      '--package',
+      'demo@1.1.0',
+      '--target',
+      'group=eu',
+      '--canary',
+      '1',
+      '--batch',
+      '50%',
+      '--max-errors',
+      '1',
+      '--wait',
+    );
+
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toMatch(
+      /^release rel-\S+ succeeded: 3 succeeded, 1 failed, 0 not dispatched of 4 hosts$/m,
+    );
+    expect(run.stdout).toMatch(/^ {2}h3 {2}failed {2}E_HEALTH_CHECK_FAILED: h3 did not answer$/m);
+    // Not a terminal: plain lines, one per change.
+    expect(run.stderr).toMatch(/^ {2}wave 0 canary \(1 hosts\) done$/m);
+    expect(run.stderr).toMatch(/^ {4}h1 {2}succeeded$/m);
+  });
+
+  it('exits 1 when the canary fails with maxErrors 0, showing the release rolled back and why', async () => {
+    useRelay(failing(['h2']));
+
+    const run = await gsm('release', 'create', '--package', 'demo@1.1.0', '--target', 'h2,h1,h3', '--wait');
+
+    expect(run.code).toBe(1);
+    expect(run.stdout).toMatch(
+      /^release rel-\S+ rolled_back: 0 succeeded, 1 failed, 2 not dispatched of 3 hosts$/m,
+    );
+    expect(run.stdout).toContain('more than maxErrors 0');
+    expect(run.stdout).toMatch(/^ {2}h2 {2}failed {2}E_HEALTH_CHECK_FAILED: h2 did not answer$/m);
+  });
+
+  it('waits at an approval gate, goes on with `gsm release approve`, and `show --watch` follows it to the end', async () => {
+    useRelay();
+    const created = await gsm(
+      'release',
+      'create',
+      '--package',
+      'demo@1.1.0',
+      '--target',
+      'group=eu',
+      '--approval',
+      'after-canary',
+      '--batch',
+      '3',
+    );
+    expect(created.code, created.stderr).toBe(0);
+    const id = created.stdout.trim();
+    await waitForState(id, 'waiting_approval');
+
+    const shown = await gsm('--json', 'release', 'show', id);
+    const waiting = JSON.parse(shown.stdout) as ReleaseDetail;
+    expect(waiting).toMatchObject({ state: 'waiting_approval', approvalWave: 1 });
+    // Nothing past the gate was dispatched: only the canary's job left the queue.
+    expect(waiting.jobs.filter((j) => j.state !== 'queued').map((j) => j.hostId)).toEqual(['h1']);
+
+    const approved = await gsm('release', 'approve', id);
+    expect(approved.code, approved.stderr).toBe(0);
+    expect(approved.stdout).toContain(`release ${id} approved`);
+
+    const watched = await gsm('release', 'show', id, '--watch');
+    expect(watched.code, watched.stderr).toBe(0);
+    expect(watched.stdout).toMatch(new RegExp(`^release ${id} succeeded: 4 succeeded`, 'm'));
+
+    const listed = await gsm('release', 'list');
+    expect(listed.stdout).toMatch(new RegExp(`^${id}\\s+demo@1.1.0\\s+group=eu\\s+succeeded\\s+4`, 'm'));
+  });
+
+  it('refuses to approve a release that is not waiting, with the API reason', async () => {
+    useRelay();
+    const created = await gsm(
+      '--json',
+      'release',
+      'create',
+      '--package',
+      'demo@1.1.0',
+      '--target',
+      'h4',
+      '--wait',
+    );
+    const { id } = JSON.parse(created.stdout) as ReleaseDetail;
+
+    const run = await gsm('release', 'approve', id);
+
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(
+      /^error: release '\S+' is succeeded, not waiting for approval: nothing to approve$/m,
+    );
+  });
+
+  it.each([
+    [
+      'a package without a version',
+      ['--package', 'demo', '--target', 'h1'],
+      /--package: 'demo' is not game@version/,
+    ],
+    ['a bad percentage', ['--package', 'demo@1.1.0', '--target', 'h1', '--batch', '150%'], /--batch/],
+    [
+      'a count that is not a number',
+      ['--package', 'demo@1.1.0', '--target', 'h1', '--canary', 'one'],
+      /--canary/,
+    ],
+    [
+      'an unknown approval mode',
+      ['--package', 'demo@1.1.0', '--target', 'h1', '--approval', 'sometimes'],
+      /--approval is one of none, after-canary, every-wave/,
+    ],
+    [
+      'an unknown rollback mode',
+      ['--package', 'demo@1.1.0', '--target', 'h1', '--rollback', 'maybe'],
+      /--rollback/,
+    ],
+    [
+      'a zero health timeout',
+      ['--package', 'demo@1.1.0', '--target', 'h1', '--health-timeout', '0'],
+      /at least 1/,
+    ],
+    ['no target', ['--package', 'demo@1.1.0'], /--target/],
+  ])('refuses %s before any request', async (_label, args, message) => {
+    const before = requests.length;
+
+    const run = await gsm('release', 'create', ...args);
+
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/^error: invalid arguments to `gsm release create`/);
+    expect(run.stderr).toMatch(message);
+    expect(requests.length).toBe(before);
+  });
+
+  it('passes the API refusal of a target that matches no host through, starting nothing', async () => {
+    const run = await gsm('release', 'create', '--package', 'demo@1.1.0', '--target', 'group=nowhere');
+
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/^error: .*match/m);
+  });
+});
