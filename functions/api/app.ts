@@ -8,6 +8,7 @@ import { auth } from './middleware/auth.js';
 import { requestLog } from './middleware/request-log.js';
 import { problemResponse } from './problem.js';
 import { actionRoutes } from './routes/actions.js';
+import { consoleRoutes } from './routes/console.js';
 import { gameRoutes } from './routes/games.js';
 import { healthRoutes } from './routes/health.js';
 import { hostRoutes } from './routes/hosts.js';
@@ -15,6 +16,7 @@ import { jobRoutes } from './routes/jobs.js';
 import { keyRoutes } from './routes/keys.js';
 import { originRoutes } from './routes/origins.js';
 import { packageRoutes } from './routes/packages.js';
+import { releaseWorkflowRoutes } from './routes/release-workflow.js';
 import { releaseRoutes } from './routes/releases.js';
 
 export const MAX_BODY_BYTES = 1024 * 1024;
@@ -49,11 +51,15 @@ export const createApp = (deps: ApiDeps) => {
     .route('/v1/games', gameRoutes(store))
     .route('/v1/hosts', hostRoutes(store, deps.agentSecretFor))
     .route('/v1/origins', originRoutes(store))
-    .route('/v1/packages', packageRoutes(store, deps.objects))
+    .route('/v1/packages', packageRoutes(store, deps.objects, deps.workflows))
     .route('/v1/releases', releaseRoutes(store, deps.workflows))
+    .route('/v1/releases', releaseWorkflowRoutes(store, deps.workflows))
     .route('/v1/jobs', jobRoutes(store))
     .route('/v1/actions', actionRoutes(store, deps.workflows))
     .route('/v1/keys', keyRoutes(store));
+
+  // The web console's static files: public, outside /v1 and its auth.
+  app.route('/console', consoleRoutes());
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'apiKey', { type: 'http', scheme: 'bearer' });
   app.doc('/v1/openapi.json', {

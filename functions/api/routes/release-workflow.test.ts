@@ -1,0 +1,186 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { executionConsoleUrl } from '../../../core/console-link.js';
+import { createLogger } from '../../../core/log.js';
+import type { Release } from '../../../core/model/index.js';
+import { startTestDynamoDb, type TestDynamoDb } from '../../../test/helpers/dynamodb.js';
+import {
+  type ActionWorkflowStack,
+  type FakeRelay,
+  startFakeRelay,
+} from '../../../workflows/action.fixture.js';
+import { startReleaseWorkflow } from '../../../workflows/release.fixture.js';
+import { createApp } from '../app.js';
+import { type ReleaseWorkflow, releaseExecutionArn } from './release-workflow.js';
+import type { ReleaseDetail } from './releases.js';
+
+type AppDeps = Parameters<typeof createApp>[0];
+
+describe('GET /v1/releases/:id/workflow against the local Step Functions emulator', () => {
+  let db: TestDynamoDb;
+  let stack: ActionWorkflowStack;
+  let relay: FakeRelay | undefined;
+  let app: ReturnType<typeof createApp>;
+  let keys: { operator: string; viewer: string };
+
+  beforeAll(async () => {
+    db = await startTestDynamoDb('dynalite', 'api-release-workflow');
+    for (const id of ['h1', 'h2', 'h3']) {
+      await db.store.hosts.create({ id, address: '127.0.0.1', tags: { group: 'demo' } });
+    }
+    const pkg = await db.store.packages.create({
+      game: 'demo',
+      version: '1.1.0',
+      fileName: 'demo.tar.gz',
+      size: 10,
+      s3Key: 'packages/demo/1.1.0/demo.tar.gz',
+      state: 'verifying',
+    });
+    await db.store.packages.transition(pkg.id, 'verified', { sha256: 'c'.repeat(64) });
+    await db.store.packages.transition(pkg.id, 'staging');
+    await db.store.packages.transition(pkg.id, 'staged', {
+      origins: [{ id: 'o1', url: 'http://127.0.0.1:9/demo.tar.gz', verified: true }],
+    });
+    stack = await startReleaseWorkflow(db.store);
+    app = createApp({
+      store: db.store,
+      logger: createLogger('test', { level: 'silent' }),
+      workflows: { sfn: stack.sfn, stateMachines: { release: stack.stateMachineArn } },
+    } as Partial<AppDeps> as AppDeps);
+    const [operator, viewer] = await Promise.all(
+      (['operator', 'viewer'] as const).map((role) => db.store.apiKeys.create({ name: role, role })),
+    );
+    keys = { operator: operator!.key, viewer: viewer!.key };
+  });
+  afterEach(async () => {
+    await relay?.stop();
+    relay = undefined;
+  });
+  afterAll(async () => {
+    await stack?.close();
+    await db?.close();
+  });
+
+  const call = (path: string, init: { method?: string; key?: string | null; body?: unknown } = {}) => {
+    const headers: Record<string, string> = {};
+    const key = init.key === undefined ? keys.operator : init.key;
+    if (key) headers.authorization = `Bearer ${key}`;
+    if (init.body !== undefined) headers['content-type'] = 'application/json';
+    const body = init.body === undefined ? undefined : JSON.stringify(init.body);
+    return app.request(`http://localhost${path}`, { method: init.method ?? 'GET', headers, body });
+  };
+  const release = async (strategy: Record<string, unknown>) => {
+    const res = await call('/v1/releases', {
+      method: 'POST',
+      body: { package: { game: 'demo', version: '1.1.0' }, target: { tags: { group: 'demo' } }, strategy },
+    });
+    expect(res.status).toBe(201);
+    return ((await res.json()) as Release).id;
+  };
+  const until = async (id: string, states: readonly string[]) => {
+    for (let i = 0; i < 600; i++) {
+      const detail = (await (await call(`/v1/releases/${id}`)).json()) as ReleaseDetail;
+      if (states.includes(detail.state)) return detail;
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+    throw new Error(`release ${id} never reached ${states.join('|')}`);
+  };
+  const workflowOf = async (id: string, key?: string) => {
+    const res = await call(`/v1/releases/${id}/workflow`, key ? { key } : {});
+    expect(res.status).toBe(200);
+    return (await res.json()) as ReleaseWorkflow;
+  };
+
+  it('answers the definition and every state succeeded or not run for a release that succeeded', async () => {
+    relay = startFakeRelay({ sfn: stack.sfn, activityArn: stack.activityArn, store: db.store });
+    const id = await release({ canary: 1, batch: '100%' });
+    await until(id, ['succeeded']);
+
+    // Any role reads it.
+    const workflow = await workflowOf(id, keys.viewer);
+
+    expect(workflow.definition).toMatchObject({ StartAt: 'PlanWaves' });
+    expect(workflow.executionArn).toBe(releaseExecutionArn(stack.stateMachineArn, id));
+    expect(workflow.consoleUrl).toBe(executionConsoleUrl(workflow.executionArn));
+    expect(workflow.states).toMatchObject({
+      PlanWaves: 'succeeded',
+      Gate: 'succeeded',
+      RunWave: 'succeeded',
+      RunShard: 'succeeded',
+      ShardDone: 'succeeded',
+      Decide: 'succeeded',
+      Finalize: 'succeeded',
+      ReleaseSucceeded: 'succeeded',
+      AwaitApproval: 'not-started',
+      ShardFailed: 'not-started',
+      RunRollback: 'not-started',
+      RollbackRunShard: 'not-started',
+      ReleaseFailed: 'not-started',
+    });
+  });
+
+  it('shows the approval gate running while the release waits, then caught when it is rejected', async () => {
+    relay = startFakeRelay({ sfn: stack.sfn, activityArn: stack.activityArn, store: db.store });
+    const id = await release({ canary: 1, batch: 2, approval: 'after-canary' });
+    await until(id, ['waiting_approval']);
+
+    const waiting = await workflowOf(id);
+    const reject = await call(`/v1/releases/${id}/reject`, { method: 'POST', body: { reason: 'no' } });
+    await until(id, ['rolled_back']);
+    const rejected = await workflowOf(id);
+
+    expect(waiting.states).toMatchObject({
+      RunWave: 'succeeded',
+      AwaitApproval: 'running',
+      Finalize: 'not-started',
+    });
+    expect(reject.status).toBe(200);
+    expect(rejected.states).toMatchObject({
+      AwaitApproval: 'caught',
+      RollbackWanted: 'succeeded',
+      RunRollback: 'succeeded',
+      RollbackRunShard: 'succeeded',
+      Finalize: 'succeeded',
+    });
+  });
+
+  it('answers the machine with nothing run for a release whose workflow never started', async () => {
+    const stored = await db.store.releases.create({
+      game: 'demo',
+      version: '1.1.0',
+      packageId: 'demo@1.1.0',
+      target: { hosts: ['h1'] },
+      strategy: (await db.store.releases.list({ limit: 1 })).items[0]!.strategy,
+      createdBy: 'test',
+    });
+
+    const workflow = await workflowOf(stored.id);
+
+    expect(workflow.definition).toMatchObject({ StartAt: 'PlanWaves' });
+    expect(workflow.executionArn).toBeUndefined();
+    expect(Object.values(workflow.states).every((status) => status === 'not-started')).toBe(true);
+    expect(Object.keys(workflow.states)).toContain('RunShard');
+  });
+
+  it('answers 404 for an unknown release and 401 without a key', async () => {
+    const unknown = await call('/v1/releases/rel-unknown/workflow');
+    const anonymous = await call('/v1/releases/rel-unknown/workflow', { key: null });
+
+    expect(unknown.status).toBe(404);
+    expect(((await unknown.json()) as { code: string }).code).toBe('E_NOT_FOUND');
+    expect(anonymous.status).toBe(401);
+  });
+});
+
+describe('releaseExecutionArn', () => {
+  it('names the execution after the release on the release machine', () => {
+    expect(releaseExecutionArn('arn:aws:states:eu-west-1:123456789012:stateMachine:gsm-release', 'r1')).toBe(
+      'arn:aws:states:eu-west-1:123456789012:execution:gsm-release:r1',
+    );
+  });
+
+  it('refuses an ARN that is not a state machine', () => {
+    expect(() => releaseExecutionArn('arn:aws:states:eu-west-1:1:activity:x', 'r1')).toThrow(
+      /not a state machine/,
+    );
+  });
+});
