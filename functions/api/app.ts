@@ -8,7 +8,7 @@ import { auth } from './middleware/auth.js';
 import { requestLog } from './middleware/request-log.js';
 import { problemResponse } from './problem.js';
 import { actionRoutes } from './routes/actions.js';
-import { consoleRoutes } from './routes/console.js';
+import { consoleRoutes, sessionRoutes } from './routes/console.js';
 import { gameRoutes } from './routes/games.js';
 import { healthRoutes } from './routes/health.js';
 import { hostRoutes } from './routes/hosts.js';
@@ -56,7 +56,8 @@ export const createApp = (deps: ApiDeps) => {
     .route('/v1/releases', releaseWorkflowRoutes(store, deps.workflows))
     .route('/v1/jobs', jobRoutes(store))
     .route('/v1/actions', actionRoutes(store, deps.workflows))
-    .route('/v1/keys', keyRoutes(store));
+    .route('/v1/keys', keyRoutes(store))
+    .route('/v1/session', sessionRoutes());
 
   // The web console's static files: public, outside /v1 and its auth.
   app.route('/console', consoleRoutes());

@@ -3,6 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Hono } from 'hono';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLogger } from '../../../core/log.js';
+import { startTestDynamoDb, type TestDynamoDb } from '../../../test/helpers/dynamodb.js';
+import { createApp } from '../app.js';
 import { consoleDirCandidates, consoleRoutes } from './console.js';
 
 describe('/console static files', () => {
@@ -84,5 +87,43 @@ describe('/console static files', () => {
     expect(consoleDirCandidates('/var/task')).toEqual(['/var/task/console', '/console', '/dist/console']);
     expect(consoleDirCandidates('/repo/dist/functions/api/routes')[1]).toBe('/repo/dist/console');
     expect(consoleDirCandidates('/repo/functions/api/routes')[2]).toBe('/repo/dist/console');
+  });
+});
+
+describe('GET /v1/session', () => {
+  let db: TestDynamoDb;
+  let app: ReturnType<typeof createApp>;
+
+  beforeAll(async () => {
+    db = await startTestDynamoDb('dynalite', 'api-session');
+    app = createApp({ store: db.store, logger: createLogger('test', { level: 'silent' }) } as Partial<
+      Parameters<typeof createApp>[0]
+    > as Parameters<typeof createApp>[0]);
+  });
+  afterAll(async () => {
+    await db?.close();
+  });
+
+  it('names the calling key and its role', async () => {
+    const created = await db.store.apiKeys.create({ name: 'night shift', role: 'operator' });
+
+    const res = await app.request('http://localhost/v1/session', {
+      headers: { authorization: `Bearer ${created.key}` },
+    });
+
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ keyId: created.info.id, name: 'night shift', role: 'operator' });
+  });
+
+  it('answers 401 for a wrong key and for none, and serves /console without one', async () => {
+    const wrong = await app.request('http://localhost/v1/session', {
+      headers: { authorization: 'Bearer gsm_not-a-key' },
+    });
+    const none = await app.request('http://localhost/v1/session');
+    const page = await app.request('http://localhost/console/');
+
+    expect(wrong.status).toBe(401);
+    expect(none.status).toBe(401);
+    expect(page.status).not.toBe(401);
   });
 });

@@ -2,7 +2,11 @@ import { existsSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { dirname, extname, join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { createRoute, z } from '@hono/zod-openapi';
 import { Hono } from 'hono';
+import { Role } from '../../../core/model/index.js';
+import { router } from '../router.js';
+import { ok, problems } from '../schemas.js';
 
 /**
  * The web console's static files, built by `npm run build` into dist/console. No auth here: the
@@ -106,3 +110,19 @@ export const consoleRoutes = (options: ConsoleOptions = {}) => {
   });
   return app;
 };
+
+export const Session = z.object({ keyId: z.string(), name: z.string(), role: Role });
+
+const getSession = createRoute({
+  method: 'get',
+  path: '/',
+  summary: 'Who the calling key is: its name and role (the console shows operators their buttons)',
+  responses: { 200: ok(Session), ...problems(401) },
+});
+
+/** `GET /v1/session`: checks a key (401 when it is not one) and names its role. */
+export const sessionRoutes = () =>
+  router().openapi(getSession, (c) => {
+    const { id, name, role } = c.get('apiKey');
+    return c.json({ keyId: id, name, role }, 200);
+  });
