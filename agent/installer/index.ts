@@ -35,3 +35,4 @@ export {
   uninstall,
 } from './releases.js';
 export { type StageOptions, type StageResult, stagePackage } from './stage.js';
+export { type UnstageOptions, type UnstageResult, unstagePackage } from './unstage.js';

@@ -36,7 +36,8 @@ export interface StageResult {
 
 const COMPONENT = /^[A-Za-z0-9][A-Za-z0-9._+-]{0,199}$/;
 
-const component = (label: string, value: string): string => {
+/** One level of `packages/<game>/<version>/<file>`: no separators, no `..`, nothing hidden. */
+export const component = (label: string, value: string): string => {
   if (!COMPONENT.test(value) || value.includes('..')) {
     throw new InstallerError(
       'E_INVALID_ARGUMENT',

@@ -10,6 +10,7 @@ import {
   prune,
   stagePackage,
   uninstall,
+  unstagePackage,
 } from '../installer/index.js';
 import { hostDetails } from './details.js';
 import { AgentError } from './errors.js';
@@ -34,12 +35,13 @@ export const ACTIONS = [
   'uninstall',
   'details',
   'stage',
+  'unstage',
 ] as const;
 export type Action = (typeof ACTIONS)[number];
 export const isAction = (value: string): value is Action => (ACTIONS as readonly string[]).includes(value);
 
 /** Host-level actions name no instance. */
-const HOST_ACTIONS: ReadonlySet<Action> = new Set(['details', 'stage']);
+const HOST_ACTIONS: ReadonlySet<Action> = new Set(['details', 'stage', 'unstage']);
 /** What each action needs the game definition to allow. */
 const NEEDS: Readonly<Record<Action, readonly GameAction[]>> = {
   install: ['install'],
@@ -53,6 +55,7 @@ const NEEDS: Readonly<Record<Action, readonly GameAction[]>> = {
   uninstall: ['uninstall'],
   details: [],
   stage: [],
+  unstage: [],
 };
 
 const Sha256 = z.string().regex(/^[0-9a-fA-F]{64}$/, 'sha256 is 64 hex digits');
@@ -98,6 +101,7 @@ export const ACTION_PARAMS = {
     version: Version,
     file: z.string().min(1).max(200),
   }),
+  unstage: z.object({ game: Id, version: Version, file: z.string().min(1).max(200) }),
 } as const satisfies Record<Action, z.ZodType>;
 type Params<A extends Action> = z.infer<(typeof ACTION_PARAMS)[A]>;
 
@@ -208,6 +212,12 @@ export const handleAction = async (
       signal: ctx.signal,
       onProgress: (b, t) => ctx.progress('download', b, t),
     });
+  }
+  if (action === 'unstage') {
+    if (agent.role !== 'origin' || !agent.webRoot)
+      throw new AgentError('E_WRONG_ROLE', 'unstage runs only on an agent with role "origin" and a webRoot');
+    const p = ACTION_PARAMS.unstage.parse(params);
+    return unstagePackage({ ...p, webRoot: agent.webRoot, logger: agent.logger });
   }
   if (!instance) throw new AgentError('E_UNKNOWN_INSTANCE', `${action} needs an instance`);
   // Read-only: no lock, so status answers while a deploy runs.

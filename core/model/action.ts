@@ -19,6 +19,8 @@ export const ACTION_NAMES = [
   'install',
   'rollback',
   'uninstall',
+  // Origin hosts: remove a package's published copy (what DELETE /v1/packages/:id runs).
+  'unstage',
 ] as const;
 export const ActionName = z.enum(ACTION_NAMES, {
   error: () => `an action is one of ${ACTION_NAMES.join(', ')}`,

@@ -1,17 +1,30 @@
 import { z } from 'zod';
 import { Id, Sha256, Timestamp, Version } from './common.js';
 
-export const PackageState = z.enum(['uploading', 'verifying', 'verified', 'staging', 'staged', 'rejected']);
+export const PackageState = z.enum([
+  'uploading',
+  'verifying',
+  'verified',
+  'staging',
+  'staged',
+  'rejected',
+  'deleting',
+]);
 export type PackageState = z.infer<typeof PackageState>;
 
-/** Forward-only: a stale writer can never move a package back. `rejected` is final. */
+/**
+ * Forward-only: a stale writer can never move a package back. `rejected` leads only to
+ * `deleting`, and `deleting` nowhere: the record is removed once the origins' copies are.
+ * A package is never deleted while intake works on it (verifying, staging).
+ */
 export const PACKAGE_TRANSITIONS: Readonly<Record<PackageState, readonly PackageState[]>> = {
-  uploading: ['verifying', 'rejected'],
+  uploading: ['verifying', 'rejected', 'deleting'],
   verifying: ['verified', 'rejected'],
-  verified: ['staging', 'rejected'],
+  verified: ['staging', 'rejected', 'deleting'],
   staging: ['staged', 'verified', 'rejected'],
-  staged: ['staging'],
-  rejected: [],
+  staged: ['staging', 'deleting'],
+  rejected: ['deleting'],
+  deleting: [],
 };
 
 export const FileName = z

@@ -1,5 +1,5 @@
 import { ConflictError, NotFoundError, StateConflictError, ValidationError } from '../../core/errors.js';
-import { type Package, TERMINAL_RELEASE_STATES, uploadKey } from '../../core/model/index.js';
+import { type Package, uploadKey } from '../../core/model/index.js';
 import type { PackageObjects, StoredPart } from '../../core/store/objects.js';
 import type { Store } from '../../core/store/types.js';
 
@@ -221,47 +221,4 @@ export const completeUpload = async (
   const verifying = await store.packages.transition(id, 'verifying', { sha256 });
   await objects.completeUpload(pkg.s3Key, uploadId, stored);
   return verifying;
-};
-
-const collect = async <T>(
-  page: (cursor: string | undefined) => Promise<{ items: T[]; next: string | null }>,
-): Promise<T[]> => {
-  const items: T[] = [];
-  let cursor: string | undefined;
-  do {
-    const p = await page(cursor);
-    items.push(...p.items);
-    cursor = p.next ?? undefined;
-  } while (cursor);
-  return items;
-};
-
-export interface Removal {
-  readonly id: string;
-  readonly notes: string[];
-}
-
-/** Refused while a release in flight uses the package or a host runs its version. */
-export const removePackage = async ({ store, objects }: UploadDeps, id: string): Promise<Removal> => {
-  const pkg = await store.packages.get(id);
-  if (pkg.state === 'verifying' || pkg.state === 'staging') {
-    throw new StateConflictError<Package>(`package '${id}' is ${pkg.state}; delete it once that ends`, pkg);
-  }
-  const releases = await collect((cursor) => store.releases.list({ cursor, limit: 500 }));
-  const release = releases.find((r) => r.packageId === id && !TERMINAL_RELEASE_STATES.includes(r.state));
-  if (release) throw new ConflictError(`release '${release.id}' (${release.state}) uses package '${id}'`);
-  const hosts = await collect((cursor) => store.hosts.list({ cursor, limit: 500 }));
-  const host = hosts.find((h) => h.instances.some((i) => i.game === pkg.game && i.version === pkg.version));
-  if (host) throw new ConflictError(`host '${host.id}' runs ${pkg.game} ${pkg.version}`);
-
-  const notes: string[] = [];
-  if (pkg.state === 'uploading' && pkg.uploadId) await objects.abortUpload(pkg.s3Key, pkg.uploadId);
-  await objects.remove(pkg.s3Key);
-  if (pkg.origins.length > 0) {
-    notes.push(
-      `copies on origins ${pkg.origins.map((o) => o.id).join(', ')} are left in place: removing them from origins is not implemented yet`,
-    );
-  }
-  await store.packages.remove(id);
-  return { id, notes };
 };

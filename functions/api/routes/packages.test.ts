@@ -235,7 +235,7 @@ describe('DELETE /v1/packages/:id', () => {
     const res = await call(`/v1/packages/${pkg.id}`, { method: 'DELETE' });
 
     expect(res.status).toBe(200);
-    expect(await res.json()).toEqual({ id: pkg.id, notes: [] });
+    expect(await res.json()).toEqual({ id: pkg.id, state: 'removed', origins: [], notes: [] });
     expect((await call(`/v1/packages/${pkg.id}`)).status).toBe(404);
     await expect(api.objects.listParts(pkg.s3Key, upload.uploadId)).rejects.toMatchObject({
       code: 'E_NOT_FOUND',
@@ -272,6 +272,56 @@ describe('DELETE /v1/packages/:id', () => {
 
     expect(res.status).toBe(409);
     expect(await res.json()).toMatchObject({ error: expect.stringContaining(`runs demo ${pkg.version}`) });
+  });
+
+  it('removes a staged package and reports the origin copies it could not remove', async () => {
+    // Arrange: staged to two origins; one is no longer registered, and this API has no action
+    // workflow to run the other's unstage job (test/e2e/package-delete runs it for real).
+    const { package: pkg } = await begin();
+    await api.store.hosts.create({ id: `origin-host-${created}`, address: '127.0.0.1', role: 'origin' });
+    await api.store.origins.create({
+      id: `mirror-${created}`,
+      baseUrl: 'http://127.0.0.1:9/',
+      hostId: `origin-host-${created}`,
+    });
+    await api.store.packages.transition(pkg.id, 'verifying', { sha256: 'a'.repeat(64) });
+    await api.store.packages.transition(pkg.id, 'verified');
+    await api.store.packages.transition(pkg.id, 'staging');
+    await api.store.packages.transition(pkg.id, 'staged', {
+      origins: [
+        { id: `mirror-${created}`, url: 'http://127.0.0.1:9/x', verified: true },
+        { id: 'gone-origin', url: 'http://127.0.0.1:10/x', verified: true },
+      ],
+    });
+
+    // Act
+    const res = await call(`/v1/packages/${pkg.id}`, { method: 'DELETE' });
+
+    // Assert
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { state: string; origins: unknown[]; notes: string[] };
+    expect(body.state).toBe('removed');
+    expect(body.origins).toEqual([
+      {
+        id: `mirror-${created}`,
+        hostId: `origin-host-${created}`,
+        removed: false,
+        error: expect.stringMatching(/action workflow is not deployed/),
+      },
+      { id: 'gone-origin', removed: false, error: 'the origin is no longer registered' },
+    ]);
+    expect(body.notes).toHaveLength(2);
+    expect((await call(`/v1/packages/${pkg.id}`)).status).toBe(404);
+  });
+
+  it('is refused with 409 while intake verifies the package, and the package is kept', async () => {
+    const { package: pkg } = await begin();
+    await api.store.packages.transition(pkg.id, 'verifying', { sha256: 'a'.repeat(64) });
+
+    const res = await call(`/v1/packages/${pkg.id}`, { method: 'DELETE' });
+
+    expect(res.status).toBe(409);
+    expect(((await (await call(`/v1/packages/${pkg.id}`)).json()) as Package).state).toBe('verifying');
   });
 
   it('answers 404 for an unknown package and 403 for a viewer', async () => {

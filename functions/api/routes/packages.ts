@@ -2,10 +2,12 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { FileName, Id, Package, Sha256, Version } from '../../../core/model/index.js';
 import type { PackageObjects } from '../../../core/store/objects.js';
 import type { Store } from '../../../core/store/types.js';
+import type { ApiWorkflows } from '../env.js';
 import { requireRole } from '../middleware/auth.js';
+import { removePackage } from '../package-removal.js';
 import { router } from '../router.js';
 import { IdParam, jsonBody, ok, PageQuery, pageOf, problems } from '../schemas.js';
-import { completeUpload, createUpload, MAX_PACKAGE_SIZE, removePackage, uploadStatus } from '../uploads.js';
+import { completeUpload, createUpload, MAX_PACKAGE_SIZE, uploadStatus } from '../uploads.js';
 
 const ListQuery = PageQuery.extend({ game: Id.optional(), version: Version.optional() }).refine(
   (q) => q.version === undefined || q.game !== undefined,
@@ -48,7 +50,21 @@ const CompleteBody = z.object({
     .optional(),
 });
 
-const Removal = z.object({ id: z.string(), notes: z.array(z.string()) });
+const Removal = z.object({
+  id: z.string(),
+  state: z.enum(['removed', 'deleting']),
+  /** The `unstage` action removing the origins' copies, when there were any. */
+  actionId: z.string().optional(),
+  origins: z.array(
+    z.object({
+      id: z.string(),
+      hostId: z.string().optional(),
+      removed: z.boolean(),
+      error: z.string().optional(),
+    }),
+  ),
+  notes: z.array(z.string()),
+});
 
 const listPackages = createRoute({
   method: 'get',
@@ -99,13 +115,18 @@ const completePackage = createRoute({
 const deletePackage = createRoute({
   method: 'delete',
   path: '/{id}',
-  summary: 'Remove a package and its object; refused while a release uses it or a host runs it',
+  summary:
+    'Remove a package, its object and its origin copies; refused while a release uses it or a host runs it',
   middleware: [requireRole('operator')] as const,
   request: { params: IdParam },
-  responses: { 200: ok(Removal, 'removed'), ...problems(401, 403, 404, 409) },
+  responses: {
+    200: ok(Removal, 'removed (origins whose copy could not be removed are listed)'),
+    202: ok(Removal, 'deleting: the origin copies are still being removed; call DELETE again'),
+    ...problems(401, 403, 404, 409),
+  },
 });
 
-export const packageRoutes = (store: Store, objects: PackageObjects) => {
+export const packageRoutes = (store: Store, objects: PackageObjects, workflows?: ApiWorkflows) => {
   const deps = { store, objects };
   return router()
     .openapi(listPackages, async (c) => c.json(await store.packages.list(c.req.valid('query')), 200))
@@ -125,8 +146,20 @@ export const packageRoutes = (store: Store, objects: PackageObjects) => {
       return c.json(pkg, 202);
     })
     .openapi(deletePackage, async (c) => {
-      const removal = await removePackage(deps, c.req.valid('param').id);
-      c.get('logger').info({ packageId: removal.id }, 'package removed');
-      return c.json(removal, 200);
+      const result = await removePackage(
+        { ...deps, ...(workflows ? { workflows } : {}) },
+        c.req.valid('param').id,
+        c.get('apiKey').id,
+      );
+      const logger = c.get('logger');
+      if (result.state === 'deleting') {
+        logger.info({ packageId: result.id, actionId: result.actionId }, 'package deleting');
+        return c.json(result, 202);
+      }
+      const failed = result.origins.filter((o) => !o.removed);
+      if (failed.length > 0)
+        logger.warn({ packageId: result.id, failed }, 'package removed; origin copies left');
+      else logger.info({ packageId: result.id }, 'package removed');
+      return c.json(result, 200);
     });
 };
