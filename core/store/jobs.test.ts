@@ -79,6 +79,56 @@ describe.each(DYNAMODB_BACKENDS)('job store on %s', (backend) => {
       expect((await db.store.jobs.get(job.id)).state).toBe('failed');
       await expect(db.store.jobs.claim('nope', 'relay-a')).rejects.toBeInstanceOf(NotFoundError);
     });
+
+    it('claims and ends many jobs at once, each caller getting its own answer', async () => {
+      // Arrange: more jobs than one transaction holds; some already taken by another relay.
+      const jobs = await db.store.jobs.createMany(
+        Array.from({ length: 130 }, (_, i) => ({
+          ...baseJob,
+          parentId: 'rel-burst',
+          id: `burst-${i}`,
+          hostId: `h-${i}`,
+        })),
+      );
+      const taken = new Set(jobs.filter((_, i) => i % 13 === 0).map((j) => j.id));
+      for (const id of taken) expect(await db.store.jobs.claim(id, 'relay-x')).toBe(true);
+
+      // Act: every claim in one go, an unknown job among them.
+      const claims = await Promise.allSettled([
+        ...jobs.map((j) => db.store.jobs.claim(j.id, 'relay-a')),
+        db.store.jobs.claim('burst-unknown', 'relay-a'),
+      ]);
+
+      // Assert
+      const won = jobs.filter((_, i) => claims[i]?.status === 'fulfilled' && claims[i].value === true);
+      expect(won.map((j) => j.id)).toEqual(jobs.filter((j) => !taken.has(j.id)).map((j) => j.id));
+      expect(claims.slice(0, jobs.length).every((c) => c.status === 'fulfilled')).toBe(true);
+      expect(claims.at(-1)).toMatchObject({ status: 'rejected', reason: expect.any(NotFoundError) });
+      for (const id of taken)
+        expect((await db.store.jobs.get(id)).result).toEqual({ dispatchedBy: 'relay-x' });
+
+      // Act: end them all at once; the ones relay-x holds were already failed by it.
+      for (const id of taken)
+        await db.store.jobs.transition(id, 'failed', { error: { code: 'E_X', message: 'x' } });
+      const ends = await Promise.allSettled(
+        jobs.map((j, i) => db.store.jobs.transition(j.id, 'succeeded', { result: { n: i } })),
+      );
+
+      // Assert: each success carries its own record; each refusal names the stored state.
+      ends.forEach((end, i) => {
+        const job = jobs[i]!;
+        if (taken.has(job.id)) {
+          expect(end).toMatchObject({ status: 'rejected', reason: expect.any(StateConflictError) });
+          expect((end as PromiseRejectedResult).reason.current.state).toBe('failed');
+        } else {
+          expect(end).toMatchObject({
+            status: 'fulfilled',
+            value: { id: job.id, state: 'succeeded', result: { n: i } },
+          });
+        }
+      });
+      expect((await db.store.jobs.get('burst-7')).result).toEqual({ n: 7 });
+    });
   });
 
   describe('createMany', () => {

@@ -39,6 +39,7 @@ import { ENTITY, itemKey, jobIndexKeys, jobStateKeys } from './keys.js';
 import { TABLE } from './table.js';
 import { setFields, stateIn } from './transition.js';
 import type { JobStore } from './types.js';
+import { WriteBatcher } from './write-batch.js';
 
 const [, BY_PARENT, BY_HOST, BY_STATE] = TABLE.indexes;
 
@@ -88,6 +89,8 @@ const newJobRecord = (input: unknown, now: string): { job: Job; item: Item } => 
 };
 
 export const createJobStore = (ctx: StoreContext): JobStore => {
+  // Claims and state moves of many jobs at once (a shard's lanes) share transactions and reads.
+  const batcher = new WriteBatcher(ctx);
   const findItem = (id: string) => getItem(ctx, itemKey(ENTITY.job, id));
   const find = async (id: string): Promise<Job | undefined> => {
     const item = await findItem(id);
@@ -183,81 +186,73 @@ export const createJobStore = (ctx: StoreContext): JobStore => {
       const started = to === 'running' || fields.startedAt !== undefined;
       if (started) sets.push('#startedAt = if_not_exists(#startedAt, :startedAt)');
       const stateKeys = jobStateKeys(to, now, id);
-      try {
-        const out = await ctx.documents.send(
-          new UpdateCommand({
-            TableName: ctx.table,
-            Key: itemKey(ENTITY.job, id),
-            UpdateExpression: `SET ${sets.join(', ')}`,
-            ConditionExpression: `${CONDITION.exists} AND ${from.expression}`,
-            ExpressionAttributeNames: {
-              ...PK_NAME,
-              '#state': 'state',
-              '#updatedAt': 'updatedAt',
-              '#g4pk': BY_STATE.partitionKey,
-              '#g4sk': BY_STATE.sortKey,
-              ...(started ? { '#startedAt': 'startedAt' } : {}),
-              ...extra.names,
-            },
-            ExpressionAttributeValues: {
-              ':to': to,
-              ':now': now,
-              ':g4pk': stateKeys.gsi4pk,
-              ':g4sk': stateKeys.gsi4sk,
-              ...(started ? { ':startedAt': to === 'running' ? now : fields.startedAt } : {}),
-              ...from.values,
-              ...extra.values,
-            },
-            ReturnValues: 'ALL_NEW',
-          }),
-        );
-        return toRecord(Job, out.Attributes ?? {}, 'job');
-      } catch (error) {
-        if (!isConditionFailure(error)) throw error;
-        const current = await find(id);
-        if (!current) throw new NotFoundError('job', id, { cause: error });
-        if (current.state === to) return current;
-        throw new StateConflictError<Job>(`job '${id}' cannot move from ${current.state} to ${to}`, current, {
-          cause: error,
-        });
+      const key = itemKey(ENTITY.job, id);
+      const written = await batcher.update(
+        {
+          Key: key,
+          UpdateExpression: `SET ${sets.join(', ')}`,
+          ConditionExpression: `${CONDITION.exists} AND ${from.expression}`,
+          ExpressionAttributeNames: {
+            ...PK_NAME,
+            '#state': 'state',
+            '#updatedAt': 'updatedAt',
+            '#g4pk': BY_STATE.partitionKey,
+            '#g4sk': BY_STATE.sortKey,
+            ...(started ? { '#startedAt': 'startedAt' } : {}),
+            ...extra.names,
+          },
+          ExpressionAttributeValues: {
+            ':to': to,
+            ':now': now,
+            ':g4pk': stateKeys.gsi4pk,
+            ':g4sk': stateKeys.gsi4sk,
+            ...(started ? { ':startedAt': to === 'running' ? now : fields.startedAt } : {}),
+            ...from.values,
+            ...extra.values,
+          },
+        },
+        { returnNew: true },
+      );
+      if (written.written) {
+        // A batched write returns no record: it is read back (in a batch too).
+        const item = written.item ?? (await batcher.get(key));
+        if (!item) throw new NotFoundError('job', id);
+        return toRecord(Job, item, 'job');
       }
+      const current = await find(id);
+      if (!current) throw new NotFoundError('job', id);
+      if (current.state === to) return current;
+      throw new StateConflictError<Job>(`job '${id}' cannot move from ${current.state} to ${to}`, current);
     },
 
     async claim(id, by) {
       const now = nowIso();
       const stateKeys = jobStateKeys('dispatched', now, id);
-      try {
-        await ctx.documents.send(
-          new UpdateCommand({
-            TableName: ctx.table,
-            Key: itemKey(ENTITY.job, id),
-            UpdateExpression:
-              'SET #state = :to, #updatedAt = :now, #g4pk = :g4pk, #g4sk = :g4sk, #result = :result',
-            ConditionExpression: `${CONDITION.exists} AND #state = :from`,
-            ExpressionAttributeNames: {
-              ...PK_NAME,
-              '#state': 'state',
-              '#updatedAt': 'updatedAt',
-              '#g4pk': BY_STATE.partitionKey,
-              '#g4sk': BY_STATE.sortKey,
-              '#result': 'result',
-            },
-            ExpressionAttributeValues: {
-              ':to': 'dispatched',
-              ':from': 'queued',
-              ':now': now,
-              ':g4pk': stateKeys.gsi4pk,
-              ':g4sk': stateKeys.gsi4sk,
-              ':result': { dispatchedBy: by },
-            },
-          }),
-        );
-        return true;
-      } catch (error) {
-        if (!isConditionFailure(error)) throw error;
-        if (!(await findItem(id))) throw new NotFoundError('job', id, { cause: error });
-        return false;
-      }
+      const written = await batcher.update({
+        Key: itemKey(ENTITY.job, id),
+        UpdateExpression:
+          'SET #state = :to, #updatedAt = :now, #g4pk = :g4pk, #g4sk = :g4sk, #result = :result',
+        ConditionExpression: `${CONDITION.exists} AND #state = :from`,
+        ExpressionAttributeNames: {
+          ...PK_NAME,
+          '#state': 'state',
+          '#updatedAt': 'updatedAt',
+          '#g4pk': BY_STATE.partitionKey,
+          '#g4sk': BY_STATE.sortKey,
+          '#result': 'result',
+        },
+        ExpressionAttributeValues: {
+          ':to': 'dispatched',
+          ':from': 'queued',
+          ':now': now,
+          ':g4pk': stateKeys.gsi4pk,
+          ':g4sk': stateKeys.gsi4sk,
+          ':result': { dispatchedBy: by },
+        },
+      });
+      if (written.written) return true;
+      if (!(await findItem(id))) throw new NotFoundError('job', id);
+      return false;
     },
 
     async reportProgress(id, seq, progress) {
