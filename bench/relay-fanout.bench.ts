@@ -1,7 +1,7 @@
 // Relay fan-out: action `status` to 500 real agents (the agent code from agent/main.ts, each with
 // its own port, data folder and journal) through the relay running alone in this process. The
 // rest runs in three child processes, so nothing shares an event loop with what it measures:
-// "dynalite" (DynamoDB), "agents" (all agents in one process), and "world" (the local Step
+// "dynamodb" (dynalite, or DynamoDB Local with BENCH_DYNAMODB=amazon), "agents" (all agents in one process), and "world" (the local Step
 // Functions API, the API, the GET /v1/hosts poller and the execution driver).
 // Ratios, per run: wall(500 hosts, maxConcurrency 100) / (500/100 × wall(1 host)), both measured
 // StartExecution → SUCCEEDED in the same run (goal ≤ 2×); relay CPU per host job
@@ -22,7 +22,7 @@ import {
 import { createDocumentClient, createDynamoDbClient } from '../core/aws.js';
 import { createLogger } from '../core/log.js';
 import { createStore, ensureTable } from '../core/store/index.js';
-import { LOCAL_CREDENTIALS, startDynalite } from '../local/dynamodb.js';
+import { LOCAL_CREDENTIALS, startDynalite, startDynamoDbLocal } from '../local/dynamodb.js';
 import { startStepFunctions } from '../local/stepfunctions/index.js';
 import { relayConfig, startRelay } from '../relay/index.js';
 import { fmt, median } from './stats.js';
@@ -32,6 +32,9 @@ const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 100);
 const RUNS = Math.max(3, Number(process.env.BENCH_RUNS ?? 3));
 const MASTER = 'bench-master-secret-0123456789abcdef';
 const TABLE = 'gsm-bench-relay';
+/** `amazon`: Amazon's DynamoDB Local (Java 17+) instead of dynalite. */
+const DYNAMODB = process.env.BENCH_DYNAMODB === 'amazon' ? 'amazon' : 'dynalite';
+const DESCRIBE_EVERY_MS = 20;
 
 const p99 = (values: number[]): number => {
   const sorted = [...values].sort((a, b) => a - b);
@@ -57,8 +60,8 @@ const localStore = (endpoint: string) => {
 };
 
 /** DynamoDB alone: its CPU is neither the relay's nor the API's. */
-const dynaliteRole = async (): Promise<void> => {
-  const dynamo = await startDynalite();
+const dynamoDbRole = async (): Promise<void> => {
+  const dynamo = DYNAMODB === 'amazon' ? await startDynamoDbLocal() : await startDynalite();
   const { ddb } = localStore(dynamo.endpoint);
   await ensureTable(ddb, TABLE);
   ddb.destroy();
@@ -162,22 +165,24 @@ const worldRole = async (endpoint: string): Promise<void> => {
       await pollDone;
       say({ latencies: polling.latencies });
     } else if (line.startsWith('run ')) {
-      const started = performance.now();
       const { executionArn } = await sfnClient.send(
         new StartExecutionCommand({ stateMachineArn: machineArn, input: line.slice(4) }),
       );
+      // The wall is the execution's own start → stop as Step Functions records it (ms precision),
+      // so this poll can be slow: polling every 2 ms cost this process most of a core and starved
+      // the API it also runs.
       for (;;) {
+        await new Promise((resolve) => setTimeout(resolve, DESCRIBE_EVERY_MS));
         const d = await sfnClient.send(new DescribeExecutionCommand({ executionArn }));
         if (d.status !== 'RUNNING') {
           const out = JSON.parse(d.output ?? '{}') as { counts?: { succeeded: number } };
           say({
-            wallMs: performance.now() - started,
+            wallMs: (d.stopDate?.getTime() ?? Number.NaN) - (d.startDate?.getTime() ?? Number.NaN),
             status: d.status,
             succeeded: out.counts?.succeeded ?? 0,
           });
           break;
         }
-        await new Promise((resolve) => setTimeout(resolve, 2));
       }
     } else if (line === 'exit') break;
   }
@@ -192,9 +197,17 @@ interface Child {
 }
 
 const spawnRole = (role: string, ...args: string[]): Child => {
-  const child = spawn(process.execPath, ['--import', 'tsx', import.meta.filename, '--role', role, ...args], {
-    stdio: ['pipe', 'pipe', 'inherit'],
-  });
+  // BENCH_PROFILE=dir writes a V8 CPU profile of every process (the relay's too, via the command line).
+  const profile = process.env.BENCH_PROFILE
+    ? ['--cpu-prof', `--cpu-prof-dir=${join(process.env.BENCH_PROFILE, role)}`]
+    : [];
+  const child = spawn(
+    process.execPath,
+    [...profile, '--import', 'tsx', import.meta.filename, '--role', role, ...args],
+    {
+      stdio: ['pipe', 'pipe', 'inherit'],
+    },
+  );
   const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
   return {
     process: child,
@@ -210,8 +223,8 @@ const spawnRole = (role: string, ...args: string[]): Child => {
 
 const main = async (): Promise<void> => {
   const setupStarted = performance.now();
-  const dynalite = spawnRole('dynalite');
-  const { ready: db } = await dynalite.next<{ ready: { dynamodb: string } }>();
+  const database = spawnRole('dynamodb');
+  const { ready: db } = await database.next<{ ready: { dynamodb: string } }>();
   const agents = spawnRole('agents', db.dynamodb);
   const worldChild = spawnRole('world', db.dynamodb);
   const [, { ready }] = await Promise.all([
@@ -221,7 +234,7 @@ const main = async (): Promise<void> => {
   const child = worldChild.process;
   const next = worldChild.next;
   console.error(
-    `ready in ${fmt(performance.now() - setupStarted)}: dynalite, ${HOSTS} agents, Step Functions + API, each in its own process`,
+    `ready in ${fmt(performance.now() - setupStarted)}: ${DYNAMODB}, ${HOSTS} agents, Step Functions + API, each in its own process`,
   );
 
   const ddb = createDynamoDbClient({
@@ -306,7 +319,7 @@ const main = async (): Promise<void> => {
   await relay.close({ graceMs: 0 });
   sfn.destroy();
   ddb.destroy();
-  for (const role of [worldChild, agents, dynalite]) {
+  for (const role of [worldChild, agents, database]) {
     role.process.stdin!.write('exit\n');
     await new Promise((resolve) => role.process.once('exit', resolve));
   }
@@ -328,7 +341,7 @@ const main = async (): Promise<void> => {
       join(import.meta.dirname, 'RESULTS.md'),
       `\n## relay-fanout\n\nCommand: \`BENCH_RECORD=1 BENCH_HOSTS=${HOSTS} BENCH_RUNS=${RUNS} node --import tsx bench/relay-fanout.bench.ts\` (BENCH_HOSTS=${HOSTS}, BENCH_CONCURRENCY=${CONCURRENCY}, BENCH_RUNS=${RUNS})\n` +
         `Date: ${new Date().toISOString()}. Machine: ${cpus().length} vCPU ${cpu}, ${Math.round(totalmem() / 2 ** 30)} GiB RAM, Node ${process.version}.\n` +
-        `This process runs only the relay (\`startRelay\`, monitor off). Three child processes: dynalite; ${HOSTS} real agents (agent/main.ts \`startAgent\`, one demo instance each, own port, data folder and journal); the local Step Functions API + the API + the poller. ` +
+        `This process runs only the relay (\`startRelay\`, monitor off). Three child processes: ${DYNAMODB}; ${HOSTS} real agents (agent/main.ts \`startAgent\`, one demo instance each, own port, data folder and journal); the local Step Functions API + the API + the poller. ` +
         `Action \`status\` (the real agent's status action). Both walls are StartExecution → SUCCEEDED of a one-Task state machine on the relay activity; ` +
         `"one host" is the median of 5 single-host actions run just before each fleet run. CPU is process.cpuUsage of the relay process over the fleet run / ${HOSTS}. ` +
         `GET /v1/hosts?limit=50 is polled (one request at a time, 20 ms apart) from the world process (which runs no agents) during each fleet run. A warm-up fleet run opens the ${HOSTS} sessions first (${fmt(warm.wallMs)}); measured runs reuse them.\n\n${table}\n`,
@@ -339,7 +352,7 @@ const main = async (): Promise<void> => {
 const roleAt = process.argv.indexOf('--role');
 const role = roleAt >= 0 ? process.argv[roleAt + 1] : undefined;
 const roleArg = process.argv[roleAt + 2] ?? '';
-if (role === 'dynalite') await dynaliteRole();
+if (role === 'dynamodb') await dynamoDbRole();
 else if (role === 'agents') await agentsRole(roleArg);
 else if (role === 'world') await worldRole(roleArg);
 else await main();
