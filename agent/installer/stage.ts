@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { lstat, mkdir, open, realpath, rename, rm, stat } from 'node:fs/promises';
+import { type FileHandle, lstat, mkdir, open, realpath, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from '../../core/log.js';
 import { fetchBody, throttle } from './download.js';
@@ -53,6 +53,53 @@ const hashFile = async (path: string): Promise<string> => {
   return hash.digest('hex');
 };
 
+/** Bytes gathered before one write: socket chunks are 64 KiB, and a write per chunk is a thread-pool round trip each. */
+const WRITE_BATCH = 4 * 1024 * 1024;
+
+/**
+ * Writes a stream of chunks in WRITE_BATCH-sized writes, with one write in flight while the
+ * next batch fills (two batches of memory at most); `add` waits only when both are busy.
+ */
+const batchedWriter = (handle: FileHandle) => {
+  let batch = Buffer.allocUnsafeSlow(WRITE_BATCH);
+  let spare: Buffer | undefined = Buffer.allocUnsafeSlow(WRITE_BATCH);
+  let filled = 0;
+  let position = 0;
+  let inFlight: Promise<Buffer> | undefined;
+  const writeAll = async (buffer: Buffer, length: number, at: number): Promise<Buffer> => {
+    for (let done = 0; done < length; ) {
+      done += (await handle.write(buffer, done, length - done, at + done)).bytesWritten;
+    }
+    return buffer;
+  };
+  const flush = async () => {
+    if (filled === 0) return;
+    // The previous write must finish before its buffer can take the next batch.
+    if (!spare) spare = await inFlight;
+    inFlight = writeAll(batch, filled, position);
+    // Seen by the next flush or by end; until then a failure must not count as unhandled.
+    inFlight.catch(() => {});
+    position += filled;
+    batch = spare as Buffer;
+    spare = undefined;
+    filled = 0;
+  };
+  return {
+    async add(chunk: Buffer) {
+      for (let offset = 0; offset < chunk.length; ) {
+        const n = chunk.copy(batch, filled, offset);
+        filled += n;
+        offset += n;
+        if (filled === batch.length) await flush();
+      }
+    },
+    async end() {
+      await flush();
+      await inFlight;
+    },
+  };
+};
+
 /**
  * Creates `root/a/b/c` one level at a time, refusing any level that exists as a symlink (or
  * anything but a directory): a link planted in the web root must not carry the file elsewhere.
@@ -103,7 +150,7 @@ export const stagePackage = async (options: StageOptions): Promise<StageResult> 
   try {
     const verifier = new StreamVerifier(sha256, options.size, options.url);
     const progress = throttle(options.onProgress, options.size);
-    let position = 0;
+    const writer = batchedWriter(handle);
     for await (const chunk of fetchBody(options.url, {
       signal: options.signal,
       stallMs: options.stallMs,
@@ -112,12 +159,10 @@ export const stagePackage = async (options: StageOptions): Promise<StageResult> 
       onResume: (info) => options.logger?.warn({ url: options.url, ...info }, 'stage download resumed'),
     })) {
       verifier.update(chunk);
-      for (let done = 0; done < chunk.length; ) {
-        done += (await handle.write(chunk, done, chunk.length - done, position + done)).bytesWritten;
-      }
-      position += chunk.length;
+      await writer.add(chunk);
       progress.update(verifier.bytes);
     }
+    await writer.end();
     const verified = verifier.finish();
     progress.flush(verified.bytes);
     await handle.sync();

@@ -13,6 +13,7 @@ import {
   type S3EventListener,
   toEventBridgeEvent,
 } from './events.js';
+import { readObjectsInLargeChunks } from './large-reads.js';
 import { createMultipartUploads, MULTIPART_ETAG_STATE } from './multipart.js';
 import { operationOf, sourceIpOf, targetOf } from './request.js';
 import {
@@ -91,6 +92,7 @@ export const startS3 = async (options: StartS3Options): Promise<LocalS3> => {
   const nextSequencer = createSequencer();
   const multipart = createMultipartUploads(server.store);
   assembleMultipartByCopy(server.store);
+  readObjectsInLargeChunks(server.store);
 
   installMiddleware(server, [
     async function gsmRequestFacts(ctx: KoaContext, next: KoaNext) {
