@@ -16,6 +16,7 @@ import {
   RecordActionEvent,
   RelayTaskInput,
   type RelayTaskOutput,
+  STOP_COUNTER,
 } from '../core/model/index.js';
 import type { Store } from '../core/store/types.js';
 import { planAction } from '../functions/tasks/plan-action/plan.js';
@@ -150,9 +151,12 @@ const runShard = async (
         parentType: input.parentType,
         parentId: input.parentId,
       });
-      const { failed = 0 } = await store.counters.get(input.parentId);
-      if (failed > input.maxErrors) {
-        const error = { code: 'E_SKIPPED', message: 'not dispatched: maxErrors reached' };
+      const { failed = 0, [STOP_COUNTER]: stopped = 0 } = await store.counters.get(input.parentId);
+      if (failed > input.maxErrors || stopped > 0) {
+        const error =
+          stopped > 0
+            ? { code: 'E_STOPPED', message: 'not dispatched: stopped by an operator' }
+            : { code: 'E_SKIPPED', message: 'not dispatched: maxErrors reached' };
         await store.jobs.transition(job.jobId, 'cancelled', { error });
         results.push({ jobId: job.jobId, hostId: job.hostId, action: job.action, state: 'cancelled', error });
         continue;

@@ -45,7 +45,8 @@ const retryTask = [
 ];
 
 /**
- * The release workflow, input `{ releaseId }`:
+ * The release workflow, input `{ releaseId }` (or `{ releaseId, mode: 'rollback' }`: roll back
+ * the hosts an ended release changed, then Finalize ends it rolled_back):
  * PlanWaves (package staged, targets, deploy jobs, waves of relay shards; a refusal ends the
  * release failed) → RunWaves, one wave at a time [Gate → AwaitApproval (token on the release,
  * waiting_approval) → RunWave (shards on the relay) → EvaluateWave (cumulative failures against
@@ -61,8 +62,25 @@ export const releaseDefinition = ({
   approvalTimeoutSec = APPROVAL_TIMEOUT_SEC,
 }: ReleaseDefinitionOptions): StateMachine => ({
   Comment: 'gsm release: a staged package to the fleet in waves, with approval gates and rollback',
-  StartAt: 'PlanWaves',
+  StartAt: 'Mode',
   States: {
+    Mode: choice(
+      [
+        {
+          And: [
+            { Variable: '$.mode', IsPresent: true },
+            { Variable: '$.mode', StringEquals: 'rollback' },
+          ],
+          Next: 'RollbackOnly',
+        },
+      ],
+      'PlanWaves',
+    ),
+    // An ended release rolled back later: the same PlanRollback, relay and Finalize, nothing else.
+    RollbackOnly: pass({
+      Parameters: { 'releaseId.$': '$.releaseId', mode: 'rollback', plan: { rollback: true, maxErrors: 0 } },
+      next: 'PlanRollback',
+    }),
     PlanWaves: lambdaTask(PLAN_RELEASE_FUNCTION, {
       Comment: 'Check the package and target, create the deploy jobs, plan waves of relay shards',
       payload: { 'releaseId.$': '$.releaseId', 'executionArn.$': '$$.Execution.Id', mapConcurrency },
@@ -180,7 +198,17 @@ export const releaseDefinition = ({
       next: 'Settled',
     }),
     Settled: choice(
-      [{ Variable: '$.final.state', StringEquals: 'succeeded', Next: 'ReleaseSucceeded' }],
+      [
+        { Variable: '$.final.state', StringEquals: 'succeeded', Next: 'ReleaseSucceeded' },
+        {
+          And: [
+            { Variable: '$.mode', IsPresent: true },
+            { Variable: '$.mode', StringEquals: 'rollback' },
+            { Variable: '$.final.state', StringEquals: 'rolled_back' },
+          ],
+          Next: 'ReleaseSucceeded',
+        },
+      ],
       'ReleaseFailed',
     ),
     ReleaseSucceeded: succeed(),

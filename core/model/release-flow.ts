@@ -79,6 +79,14 @@ export type EvaluateWaveResult = z.infer<typeof EvaluateWaveResult>;
 export const RELEASE_STOPPED_ERROR = 'Release.Stopped';
 /** What approve/reject sends back on a gate's task token. */
 export const RELEASE_REJECTED_ERROR = 'Release.Rejected';
+/** What a cancel sends back on a gate's task token, and AwaitApproval throws after a cancel. */
+export const RELEASE_CANCELLED_ERROR = 'Release.Cancelled';
+
+/** The release machine's input: a release to run, or (mode rollback) an ended one to roll back. */
+export const ReleaseMode = z.enum(['release', 'rollback']);
+export type ReleaseMode = z.infer<typeof ReleaseMode>;
+/** The execution name of an ended release's rollback-only run: one per release. */
+export const rollbackExecutionName = (releaseId: string): string => `${releaseId}-rollback`;
 
 export const AwaitApprovalEvent = z.object({
   releaseId: z.string().min(1),
@@ -108,6 +116,10 @@ export const FinalizeReleaseEvent = z.object({
   stopError: StepError.optional(),
   /** Whether rollback jobs ran. */
   rolledBack: z.boolean().default(false),
+  /** Rollback-only executions (POST /v1/releases/:id/rollback on an ended release). */
+  mode: ReleaseMode.default('release'),
+  /** Set when PlanRollback failed: the hosts were not rolled back. */
+  rollbackError: StepError.optional(),
 });
 export type FinalizeReleaseEvent = z.infer<typeof FinalizeReleaseEvent>;
 

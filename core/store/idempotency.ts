@@ -20,11 +20,19 @@ const REPLAY_WAIT_MS = 2_000;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export interface IdempotencyKeys<T> {
+  /** The id `key` already points at, if any, claiming nothing. */
+  peek(scope: string, key: string): Promise<string | undefined>;
   /** The id `key` already points at, or undefined once this call has claimed it for `id`. */
   claim(scope: string, key: string, id: string): Promise<string | undefined>;
   /** The record the first request created, waiting briefly while that request is still writing it. */
   replay(id: string): Promise<T>;
 }
+
+const keyItem = (kind: string, scope: string, key: string) =>
+  itemKey(
+    ENTITY.idempotency,
+    `${kind}:${createHash('sha256').update(`${scope}\n${key}`).digest('base64url')}`,
+  );
 
 /**
  * `Idempotency-Key` support for creates: a conditional put claims the key (scoped to the caller)
@@ -35,9 +43,12 @@ export const idempotencyKeys = <T>(
   kind: string,
   find: (id: string) => Promise<T | undefined>,
 ): IdempotencyKeys<T> => ({
+  async peek(scope, key) {
+    const item = await getItem(ctx, keyItem(kind, scope, key));
+    return typeof item?.recordId === 'string' ? item.recordId : undefined;
+  },
   async claim(scope, key, id) {
-    const digest = createHash('sha256').update(`${scope}\n${key}`).digest('base64url');
-    const keyOf = itemKey(ENTITY.idempotency, `${kind}:${digest}`);
+    const keyOf = keyItem(kind, scope, key);
     try {
       await putNew(
         ctx,

@@ -90,6 +90,11 @@ export const createReleaseStore = (ctx: StoreContext): ReleaseStore => {
       );
       return release;
     },
+    find,
+    async findByIdempotencyKey(createdBy, key) {
+      const id = await idempotency.peek(createdBy, key);
+      return id === undefined ? undefined : idempotency.replay(id);
+    },
     async get(id) {
       const release = await find(id);
       if (!release) throw new NotFoundError('release', id);

@@ -120,6 +120,9 @@ export interface ReleaseStore {
   /** Without `id`, one is generated: `rel-<yyyymmddhhmmss>-<random>`. ConflictError on a taken id. */
   create(input: NewRelease): Promise<Release>;
   get(id: string): Promise<Release>;
+  find(id: string): Promise<Release | undefined>;
+  /** The release a create with this Idempotency-Key (and createdBy) made, if one did. */
+  findByIdempotencyKey(createdBy: string, key: string): Promise<Release | undefined>;
   /** Newest first. */
   list(page?: PageRequest): Promise<Page<Release>>;
   /**

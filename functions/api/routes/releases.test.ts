@@ -207,7 +207,11 @@ describe('/v1/releases against the local Step Functions emulator', () => {
     expect(cancelled.status).toBe(200);
     expect(approve.status).toBe(409);
     expect(((await approve.json()) as { code: string }).code).toBe('E_STATE_CONFLICT');
-    expect(await untilEnded(id)).toMatchObject({ state: 'cancelled', reason: 'cancelled by an operator' });
+    // Ended only after the workflow rolled the canary back: cancelled, with the reason and what it undid.
+    expect(await untilEnded(id)).toMatchObject({
+      state: 'cancelled',
+      reason: 'cancelled by an operator; 1 host(s) rolled back',
+    });
     // The failed gate lets the workflow roll the canary back and end, keeping cancelled.
     for (let i = 0; i < 400; i++) {
       const { executions } = await stack.sfn.send(

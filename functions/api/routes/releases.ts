@@ -5,27 +5,30 @@ import {
   StartExecutionCommand,
 } from '@aws-sdk/client-sfn';
 import { createRoute, z } from '@hono/zod-openapi';
-import { ConflictError, GsmError, StateConflictError, ValidationError } from '../../../core/errors.js';
+import { GsmError, StateConflictError } from '../../../core/errors.js';
 import {
-  checkStrategyFits,
   Id,
   Job,
-  type JobState,
-  packageId,
-  parseStrategy,
+  RELEASE_CANCELLED_ERROR,
+  RELEASE_JOB_ACTIONS,
   RELEASE_REJECTED_ERROR,
   Release,
-  rollbackParentId,
+  rollbackExecutionName,
+  STOP_COUNTER,
   Target,
   Version,
 } from '../../../core/model/index.js';
 import type { Store } from '../../../core/store/types.js';
-import { deployParams, ReleaseRefusedError, resolveReleaseTargets } from '../../tasks/plan-release/plan.js';
+import { startRelease } from '../../tasks/plan-release/start.js';
 import { allJobs } from '../../tasks/plan-rollback/rollback.js';
 import type { ApiWorkflows } from '../env.js';
 import { requireRole } from '../middleware/auth.js';
 import { router } from '../router.js';
 import { IdParam, jsonBody, ok, PageQuery, pageOf, problems } from '../schemas.js';
+import { ReleaseDetail, releaseDetail, withoutToken } from './release-detail.js';
+import { releaseEventRoutes } from './release-events.js';
+
+export { ReleaseDetail } from './release-detail.js';
 
 export const ReleaseRequest = z
   .object({
@@ -35,23 +38,6 @@ export const ReleaseRequest = z
     strategy: z.record(z.string(), z.unknown()).optional(),
   })
   .strict();
-
-const WaveView = z.object({
-  index: z.number().int(),
-  kind: z.string(),
-  gate: z.boolean(),
-  hostIds: z.array(z.string()),
-  /** Jobs of this wave per state. */
-  progress: z.record(z.string(), z.number()),
-});
-
-/** A release with its waves, every host job (deploys, then rollbacks) and how many are in each state. */
-export const ReleaseDetail = Release.omit({ approvalToken: true }).extend({
-  waves: z.array(WaveView),
-  jobs: z.array(Job),
-  progress: z.record(z.string(), z.number()),
-});
-export type ReleaseDetail = z.infer<typeof ReleaseDetail>;
 
 const IdempotencyHeader = z.object({
   'idempotency-key': z.string().min(1).max(255).optional().openapi({
@@ -94,7 +80,7 @@ const listReleaseJobs = createRoute({
 
 const DecisionBody = z.object({ reason: z.string().max(500).optional() }).strict();
 
-const decide = (verb: 'approve' | 'reject' | 'cancel', summary: string) =>
+const decide = (verb: 'approve' | 'reject' | 'cancel' | 'rollback', summary: string) =>
   createRoute({
     method: 'post',
     path: `/{id}/${verb}`,
@@ -106,39 +92,14 @@ const decide = (verb: 'approve' | 'reject' | 'cancel', summary: string) =>
 
 const approveRelease = decide('approve', 'Let a release waiting at an approval gate go on');
 const rejectRelease = decide('reject', 'Stop a release waiting at an approval gate; it rolls back');
-const cancelRelease = decide('cancel', 'Cancel a release: nothing more is dispatched after the running wave');
-
-const progressOf = (jobs: readonly Job[]): Record<string, number> => {
-  const progress: Partial<Record<JobState | 'total', number>> = { total: jobs.length };
-  for (const job of jobs) progress[job.state] = (progress[job.state] ?? 0) + 1;
-  return progress;
-};
-
-/**
- * The bad input the issue names, refused before anything starts: an unknown or unstaged
- * package, a target of no or unknown hosts, a strategy that does not fit the target.
- */
-const checkRequest = async (store: Store, body: z.infer<typeof ReleaseRequest>) => {
-  const strategy = parseStrategy(body.strategy);
-  const pkg = await store.packages.get(packageId(body.package.game, body.package.version));
-  try {
-    deployParams(pkg, strategy);
-  } catch (error) {
-    if (error instanceof ReleaseRefusedError) throw new ConflictError(error.message);
-    throw error;
-  }
-  let hostIds: string[];
-  try {
-    hostIds = await resolveReleaseTargets(store, body.target);
-  } catch (error) {
-    if (error instanceof ReleaseRefusedError) throw new ValidationError(error.message);
-    throw error;
-  }
-  checkStrategyFits(strategy, hostIds.length);
-  return { pkg, strategy };
-};
-
-const withoutToken = ({ approvalToken: _token, ...release }: Release) => release;
+const cancelRelease = decide(
+  'cancel',
+  'Cancel a release: nothing more is dispatched, hosts in flight finish, the changed hosts roll back (unless rollback is none), then it ends cancelled',
+);
+const rollbackRelease = decide(
+  'rollback',
+  'Roll a release back: a running one is cancelled (and rolls back); an ended one that changed hosts puts them back on their previous version and ends rolled_back',
+);
 
 /** The release, when it is waiting at a gate: approve and reject mean nothing otherwise. */
 const waiting = async (store: Store, workflows: ApiWorkflows | undefined, id: string, verb: string) => {
@@ -153,53 +114,116 @@ const waiting = async (store: Store, workflows: ApiWorkflows | undefined, id: st
   return { sfn: workflows.sfn, release };
 };
 
+const needWorkflows = (workflows: ApiWorkflows | undefined) => {
+  const stateMachineArn = workflows?.stateMachines.release;
+  if (!workflows || !stateMachineArn) {
+    throw new GsmError(
+      'E_UNAVAILABLE',
+      'the release workflow is not deployed here (GSM_STATE_MACHINE_RELEASE)',
+    );
+  }
+  return { sfn: workflows.sfn, stateMachineArn };
+};
+
+/**
+ * An operator's cancel. A pending release ends cancelled at once (nothing ran). A running or
+ * waiting one records the request and raises the stop counter, so every relay shard dispatches
+ * nothing more while hosts in flight finish; a parked gate is failed. The workflow then rolls
+ * back what the release changed and its Finalize ends it cancelled with the reason.
+ */
+const cancel = async (store: Store, workflows: ApiWorkflows | undefined, id: string, reason: string) => {
+  const release = await store.releases.get(id);
+  if (release.state === 'pending') {
+    try {
+      const cancelled = await store.releases.transition(id, 'cancelled', { reason }, ['pending']);
+      await store.hostLocks.release(id, release.hostIds);
+      return cancelled;
+    } catch (error) {
+      // The workflow planned it meanwhile: cancel it as a running one.
+      if (!(error instanceof StateConflictError)) throw error;
+    }
+  }
+  const { before, requested } = await store.releases.requestCancel(id, reason);
+  if (requested) {
+    await store.counters.add(id, { [STOP_COUNTER]: 1 });
+    if (before.state === 'waiting_approval' && before.approvalToken && workflows) {
+      await workflows.sfn
+        .send(
+          new SendTaskFailureCommand({
+            taskToken: before.approvalToken,
+            error: RELEASE_CANCELLED_ERROR,
+            cause: reason,
+          }),
+        )
+        // A gate that timed out or was answered meanwhile has nothing left to fail.
+        .catch(() => undefined);
+    }
+  }
+  return store.releases.get(id);
+};
+
+/**
+ * Rolls back an ended release: the hosts whose deploy succeeded go back to their previous
+ * version through a rollback-only execution of the release machine, which ends it rolled_back.
+ */
+const rollbackEnded = async (store: Store, workflows: ApiWorkflows | undefined, release: Release) => {
+  const { sfn, stateMachineArn } = needWorkflows(workflows);
+  if (release.state === 'rolled_back') {
+    throw new StateConflictError(`release '${release.id}' is already rolled back`, withoutToken(release));
+  }
+  const changed = (await allJobs(store, release.id))
+    .filter((job) => job.action === RELEASE_JOB_ACTIONS.deploy && job.state === 'succeeded')
+    .map((job) => job.hostId);
+  if (release.state !== 'succeeded' && release.state !== 'failed') {
+    throw new StateConflictError(
+      `release '${release.id}' is ${release.state}: only a succeeded or failed release can be rolled back`,
+      withoutToken(release),
+    );
+  }
+  if (changed.length === 0) {
+    throw new StateConflictError(
+      `release '${release.id}' changed no host: there is nothing to roll back`,
+      withoutToken(release),
+    );
+  }
+  // A retry of a rollback whose start failed finds the request recorded: start it again.
+  const retry = release.rollbackRequestedAt !== undefined;
+  await store.hostLocks.acquire(release.id, changed);
+  if (!retry) await store.releases.requestRollback(release.id);
+  try {
+    await sfn.send(
+      new StartExecutionCommand({
+        stateMachineArn,
+        name: rollbackExecutionName(release.id),
+        input: JSON.stringify({ releaseId: release.id, mode: 'rollback' }),
+      }),
+    );
+  } catch (error) {
+    if (error instanceof ExecutionAlreadyExists) {
+      throw new StateConflictError(
+        `release '${release.id}' is already being rolled back`,
+        withoutToken(release),
+        {
+          cause: error,
+        },
+      );
+    }
+    throw new GsmError('E_UNAVAILABLE', 'the rollback could not be started; try again', { cause: error });
+  }
+  return store.releases.get(release.id);
+};
+
 export const releaseRoutes = (store: Store, workflows?: ApiWorkflows) =>
   router()
+    .route('/', releaseEventRoutes(store))
     .openapi(createRelease, async (c) => {
-      const stateMachineArn = workflows?.stateMachines.release;
-      if (!workflows || !stateMachineArn) {
-        throw new GsmError(
-          'E_UNAVAILABLE',
-          'the release workflow is not deployed here (GSM_STATE_MACHINE_RELEASE)',
-        );
-      }
+      const { sfn, stateMachineArn } = needWorkflows(workflows);
       const body = c.req.valid('json');
-      const { pkg, strategy } = await checkRequest(store, body);
-      const idempotencyKey = c.req.valid('header')['idempotency-key'];
-      const release = await store.releases.create({
-        game: pkg.game,
-        version: pkg.version,
-        packageId: pkg.id,
-        target: body.target,
-        strategy,
-        createdBy: c.get('apiKey').id,
-        idempotencyKey,
-      });
-      if (release.state !== 'pending') return c.json(release, 201);
-      try {
-        // Named by the release id: a retry names the same execution, so at most one ever runs.
-        await workflows.sfn.send(
-          new StartExecutionCommand({
-            stateMachineArn,
-            name: release.id,
-            input: JSON.stringify({ releaseId: release.id }),
-          }),
-        );
-      } catch (error) {
-        if (!(error instanceof ExecutionAlreadyExists)) {
-          // With a key, the client's retry starts it; without one, nothing ever would.
-          if (idempotencyKey === undefined) {
-            await store.releases.transition(release.id, 'failed', {
-              reason: 'the release workflow could not be started',
-            });
-          }
-          throw new GsmError('E_UNAVAILABLE', 'the release workflow could not be started; try again', {
-            cause: error,
-          });
-        }
-      }
-      c.get('logger').info({ releaseId: release.id, package: pkg.id }, 'release started');
-      return c.json(release, 201);
+      const release = await startRelease(
+        { store, sfn, stateMachineArn, logger: c.get('logger') },
+        { ...body, createdBy: c.get('apiKey').id, idempotencyKey: c.req.valid('header')['idempotency-key'] },
+      );
+      return c.json(withoutToken(release), 201);
     })
     .openapi(approveRelease, async (c) => {
       const { sfn, release } = await waiting(store, workflows, c.req.valid('param').id, 'approve');
@@ -227,45 +251,27 @@ export const releaseRoutes = (store: Store, workflows?: ApiWorkflows) =>
     .openapi(cancelRelease, async (c) => {
       const id = c.req.valid('param').id;
       const reason = c.req.valid('json').reason ?? 'cancelled by an operator';
-      const before = await store.releases.get(id);
-      const cancelled = await store.releases.transition(id, 'cancelled', { reason }, [
-        'pending',
-        'running',
-        'waiting_approval',
-      ]);
-      // A parked gate would wait forever: fail it so the workflow rolls back and ends.
-      if (before.state === 'waiting_approval' && before.approvalToken && workflows) {
-        await workflows.sfn
-          .send(
-            new SendTaskFailureCommand({
-              taskToken: before.approvalToken,
-              error: RELEASE_REJECTED_ERROR,
-              cause: reason,
-            }),
-          )
-          .catch(() => undefined);
-      }
-      return c.json(withoutToken(cancelled), 200);
+      const release = await cancel(store, workflows, id, reason);
+      c.get('logger').info({ releaseId: id, state: release.state, reason }, 'release cancel requested');
+      return c.json(withoutToken(release), 200);
+    })
+    .openapi(rollbackRelease, async (c) => {
+      const id = c.req.valid('param').id;
+      const reason = c.req.valid('json').reason ?? 'rolled back by an operator';
+      const release = await store.releases.get(id);
+      const live = ['pending', 'running', 'waiting_approval'].includes(release.state);
+      const after = live
+        ? await cancel(store, workflows, id, reason)
+        : await rollbackEnded(store, workflows, release);
+      c.get('logger').info({ releaseId: id, state: after.state }, 'release rollback requested');
+      return c.json(withoutToken(after), 200);
     })
     .openapi(listReleases, async (c) => {
       const page = await store.releases.list(c.req.valid('query'));
       // The gate's token completes a task: it stays on the record, never in an answer.
       return c.json({ ...page, items: page.items.map(withoutToken) }, 200);
     })
-    .openapi(getRelease, async (c) => {
-      const { approvalToken: _token, ...release } = await store.releases.get(c.req.valid('param').id);
-      const [deploys, rollbacks] = await Promise.all([
-        allJobs(store, release.id),
-        allJobs(store, rollbackParentId(release.id)),
-      ]);
-      const byHost = new Map(deploys.map((job) => [job.hostId, job]));
-      const waves = release.waves.map((wave) => ({
-        ...wave,
-        progress: progressOf(wave.hostIds.flatMap((id) => byHost.get(id) ?? [])),
-      }));
-      const jobs = [...deploys, ...rollbacks];
-      return c.json({ ...release, waves, jobs, progress: progressOf(deploys) }, 200);
-    })
+    .openapi(getRelease, async (c) => c.json(await releaseDetail(store, c.req.valid('param').id), 200))
     .openapi(listReleaseJobs, async (c) => {
       const release = await store.releases.get(c.req.valid('param').id);
       return c.json(await store.jobs.listByParent(release.id, c.req.valid('query')), 200);

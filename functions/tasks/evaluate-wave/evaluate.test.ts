@@ -59,13 +59,15 @@ describe('evaluateWave', () => {
     expect(result.reason).toContain('1 shard(s) did not complete (States.Timeout');
   });
 
-  it('stops a release cancelled meanwhile', async () => {
+  it('stops a release whose cancel was requested, within its budget or not', async () => {
     const releaseId = await release(0);
-    await db.store.releases.transition(releaseId, 'cancelled', { reason: 'operator' });
+    await db.store.releases.requestCancel(releaseId, 'wrong map');
+
     const result = await evaluateWave(
       { store: db.store },
-      { releaseId, wave: 0, maxErrors: 0, shardResults: [] },
+      { releaseId, wave: 0, maxErrors: 0, shardResults: [ok] },
     );
-    expect(result).toMatchObject({ decision: 'stop', reason: 'the release was cancelled' });
+
+    expect(result).toMatchObject({ decision: 'stop', reason: 'cancelled: wrong map' });
   });
 });

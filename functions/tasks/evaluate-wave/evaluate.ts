@@ -11,8 +11,8 @@ export interface EvaluateWaveDeps {
  * EvaluateWave: after a wave, whether the next one may start. The relay counts every failed
  * host job on the release's shared `failed` counter, so this reads the cumulative failures of
  * all waves so far and applies SSM Run Command's rule: with maxErrors N, the (N+1)th failure
- * stops the release. A shard the relay could not run, or a release cancelled meanwhile, stops
- * it too: its hosts' outcomes are unknown.
+ * stops the release. A shard the relay could not run stops it too (its hosts' outcomes are
+ * unknown), and so does an operator's cancel, whatever the budget says.
  */
 export const evaluateWave = async (
   { store, logger }: EvaluateWaveDeps,
@@ -26,8 +26,9 @@ export const evaluateWave = async (
   const base = { releaseId: event.releaseId, failed, maxErrors: event.maxErrors };
   const lost = event.shardResults.filter((result) => 'error' in result);
   let reason: string | undefined;
-  if (release.state === 'cancelled') reason = 'the release was cancelled';
-  else if (failed > event.maxErrors) {
+  if (release.cancelRequestedAt || release.state === 'cancelled') {
+    reason = `cancelled: ${release.cancelReason ?? 'by an operator'}`;
+  } else if (failed > event.maxErrors) {
     reason = `${failed} host(s) failed by wave ${event.wave + 1}, more than maxErrors ${event.maxErrors}`;
   } else if (lost.length > 0) {
     const first = lost[0] && 'error' in lost[0] ? lost[0].error : {};

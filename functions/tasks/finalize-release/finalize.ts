@@ -3,15 +3,19 @@ import {
   type FinalizeReleaseEvent,
   type FinalizeReleaseResult,
   type Job,
+  RELEASE_CANCELLED_ERROR,
   RELEASE_JOB_ACTIONS,
   RELEASE_REJECTED_ERROR,
   RELEASE_STOPPED_ERROR,
+  type Release,
   type ReleaseState,
+  ROLLBACK_FROM_STATES,
   rollbackParentId,
   TERMINAL_RELEASE_STATES,
 } from '../../../core/model/index.js';
 import type { Store } from '../../../core/store/types.js';
 import { allJobs } from '../plan-rollback/rollback.js';
+import { hostVersions, versionSummary } from './versions.js';
 
 export interface FinalizeReleaseDeps {
   readonly store: Store;
@@ -44,29 +48,37 @@ const whyStopped = (event: FinalizeReleaseEvent, failed: number): string => {
   // EvaluateWave's own words travel as the Cause.
   if (error === RELEASE_STOPPED_ERROR) return cause || `${failed} host(s) failed`;
   if (error === RELEASE_REJECTED_ERROR) return `approval rejected${cause ? `: ${cause}` : ''}`;
+  if (error === RELEASE_CANCELLED_ERROR) return cause || 'cancelled by an operator';
   return `${error}${cause ? `: ${cause}` : ''}`;
 };
 
 /**
- * Finalize: counts the host jobs and ends the release. Within its error budget it succeeded
- * (failed hosts counted); stopped, it is rolled_back when rollback jobs ran, failed otherwise.
- * A release already ended (refused by the planner, cancelled) keeps its state and reason.
+ * Finalize: counts the host jobs, records which version each host ended on, ends the release
+ * and gives its hosts' locks back. Within its error budget it succeeded (failed hosts counted);
+ * stopped, it is rolled_back when rollback jobs ran, failed otherwise; cancelled when an
+ * operator's cancel stopped it. A release already ended (refused by the planner, cancelled
+ * while pending) keeps its state and reason. In rollback mode (an ended release rolled back
+ * later) it moves succeeded/failed to rolled_back.
  */
 export const finalizeRelease = async (
   { store, logger }: FinalizeReleaseDeps,
   event: FinalizeReleaseEvent,
 ): Promise<FinalizeReleaseResult> => {
-  const [deploys, rollbacks] = await Promise.all([
+  const rolledBack = event.rolledBack || event.mode === 'rollback';
+  const [deploys, rollbacks, current] = await Promise.all([
     allJobs(store, event.releaseId),
-    event.rolledBack ? allJobs(store, rollbackParentId(event.releaseId)) : Promise.resolve([]),
+    rolledBack ? allJobs(store, rollbackParentId(event.releaseId)) : Promise.resolve([]),
+    store.releases.get(event.releaseId),
   ]);
   const counters: Record<string, number> = {
     total: deploys.length,
     ...tally(deploys.filter((job) => job.action === RELEASE_JOB_ACTIONS.deploy)),
     ...tally(rollbacks, 'rollback'),
   };
-  const current = await store.releases.get(event.releaseId);
-  if (TERMINAL_RELEASE_STATES.includes(current.state)) {
+  // Whatever happens next, the hosts are free again: this release changes nothing more.
+  const free = () => store.hostLocks.release(current.id, current.hostIds);
+  if (TERMINAL_RELEASE_STATES.includes(current.state) && event.mode !== 'rollback') {
+    await free();
     return {
       releaseId: current.id,
       state: current.state,
@@ -74,15 +86,41 @@ export const finalizeRelease = async (
       counters: current.counters,
     };
   }
+  const versions = await hostVersions(store, current, deploys, rollbacks);
+  const summary = { versions: versionSummary(versions), hostVersions: versions };
   const failed = (counters.failed ?? 0) + (counters.timedOut ?? 0);
-  let state: ReleaseState = 'succeeded';
-  let reason =
-    failed > 0 ? `${failed} host(s) failed, within maxErrors ${event.plan?.maxErrors ?? 0}` : undefined;
-  if (event.stopError) {
-    state = event.rolledBack ? 'rolled_back' : 'failed';
-    reason = whyStopped(event, failed);
+  let ended: Release;
+  if (event.mode === 'rollback') {
+    const back = counters.rollbackSucceeded ?? 0;
+    const reason = event.rollbackError
+      ? `rollback could not be planned: ${event.rollbackError.Cause ?? event.rollbackError.Error ?? 'error'}`
+      : `rolled back by an operator: ${back} of ${rollbacks.length} host(s) back on their previous version`;
+    ended = await store.releases.transition(
+      current.id,
+      'rolled_back',
+      { reason, counters: { ...current.counters, ...counters }, ...summary },
+      ROLLBACK_FROM_STATES,
+    );
+  } else {
+    let state: ReleaseState = 'succeeded';
+    let reason =
+      failed > 0 ? `${failed} host(s) failed, within maxErrors ${event.plan?.maxErrors ?? 0}` : undefined;
+    if (event.stopError && current.cancelRequestedAt) {
+      state = 'cancelled';
+      const back = rolledBack ? `; ${counters.rollbackSucceeded ?? 0} host(s) rolled back` : '';
+      reason = `${current.cancelReason ?? 'cancelled by an operator'}${back}`;
+    } else if (event.stopError) {
+      state = rolledBack ? 'rolled_back' : 'failed';
+      reason = whyStopped(event, failed);
+    } else if (current.cancelRequestedAt) {
+      reason = `${reason ? `${reason}; ` : ''}the cancel came after the last wave: nothing to stop`;
+    }
+    ended = await store.releases.transition(current.id, state, { reason, counters, ...summary });
   }
-  const ended = await store.releases.transition(event.releaseId, state, { reason, counters });
-  logger?.info({ releaseId: ended.id, state: ended.state, counters }, 'release ended');
+  await free();
+  logger?.info(
+    { releaseId: ended.id, state: ended.state, counters, versions: summary.versions },
+    'release ended',
+  );
   return { releaseId: ended.id, state: ended.state, reason: ended.reason, counters: ended.counters };
 };

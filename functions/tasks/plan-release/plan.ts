@@ -103,7 +103,11 @@ export const planRelease = async (
       throw new ReleaseRefusedError(`package ${release.game}@${release.version} does not exist`);
     }
     const params = deployParams(pkg, strategy);
-    const hostIds = await resolveReleaseTargets(store, release.target);
+    // The hosts resolved (and locked) when the release was asked for; the target otherwise.
+    const hostIds = await resolveReleaseTargets(
+      store,
+      release.hostIds.length > 0 ? { hosts: release.hostIds } : release.target,
+    );
     checkStrategyFits(strategy, hostIds.length);
     plan = { strategy, hostIds, params };
   } catch (error) {

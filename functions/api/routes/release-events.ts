@@ -1,0 +1,130 @@
+import { createRoute } from '@hono/zod-openapi';
+import { streamSSE } from 'hono/streaming';
+import {
+  type Job,
+  type ReleaseState,
+  ROLLBACK_FROM_STATES,
+  TERMINAL_RELEASE_STATES,
+} from '../../../core/model/index.js';
+import type { Store } from '../../../core/store/types.js';
+import { router } from '../router.js';
+import { IdParam, problems } from '../schemas.js';
+import { type ReleaseDetail, releaseDetail } from './release-detail.js';
+
+export interface ReleaseEventOptions {
+  /** DynamoDB pushes nothing locally: each stream reads the release this often. */
+  readonly pollMs?: number;
+  /** A comment line this often keeps proxies from closing a quiet stream. */
+  readonly keepAliveMs?: number;
+  /** A stream ends after this long; clients reconnect (EventSource does by itself). */
+  readonly maxLifeMs?: number;
+}
+
+export const RELEASE_EVENT_DEFAULTS = {
+  pollMs: 500,
+  keepAliveMs: 15_000,
+  maxLifeMs: 15 * 60_000,
+} as const satisfies Required<ReleaseEventOptions>;
+
+const releaseEvents = createRoute({
+  method: 'get',
+  path: '/{id}/events',
+  summary:
+    'Server-Sent Events of a release: `release` (the release without its jobs), `job` (one host job), `end` (the terminal state)',
+  request: { params: IdParam },
+  responses: {
+    200: {
+      description: 'an event stream; it ends after the release ended, or after 15 minutes (reconnect)',
+      content: { 'text/event-stream': { schema: { type: 'string' } } },
+    },
+    ...problems(401, 404),
+  },
+});
+
+/** Ended for good: a succeeded or failed release being rolled back later still changes. */
+const hasEnded = (release: Pick<ReleaseDetail, 'state' | 'rollbackRequestedAt'>): boolean =>
+  TERMINAL_RELEASE_STATES.includes(release.state) &&
+  !(release.rollbackRequestedAt !== undefined && ROLLBACK_FROM_STATES.includes(release.state));
+
+/** What a `release` event carries: the detail without jobs. */
+const summaryOf = ({ jobs: _jobs, ...summary }: ReleaseDetail) => summary;
+
+/** What makes a release event worth sending again (the write time alone is not). */
+const releaseFingerprint = ({ updatedAt: _at, ...summary }: ReturnType<typeof summaryOf>) =>
+  JSON.stringify(summary);
+
+const jobFingerprint = (job: Job) =>
+  JSON.stringify([job.state, job.progress ?? null, job.error ?? null, job.logTail ?? null]);
+
+const sleep = (ms: number, signal: AbortSignal) =>
+  new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    signal.addEventListener(
+      'abort',
+      () => {
+        clearTimeout(timer);
+        resolve();
+      },
+      { once: true },
+    );
+  });
+
+/**
+ * GET /v1/releases/:id/events. Each stream polls the store (about every `pollMs`) and sends
+ * only what changed; it stops polling as soon as the client goes away.
+ */
+export const releaseEventRoutes = (store: Store, options: ReleaseEventOptions = {}) => {
+  const { pollMs, keepAliveMs, maxLifeMs } = { ...RELEASE_EVENT_DEFAULTS, ...options };
+  return router().openapi(releaseEvents, async (c) => {
+    // Read once before the stream opens, so an unknown id is a plain 404.
+    const first = await releaseDetail(store, c.req.valid('param').id);
+    const logger = c.get('logger');
+    return streamSSE(
+      c,
+      async (stream) => {
+        const stop = new AbortController();
+        stream.onAbort(() => stop.abort());
+        const deadline = Date.now() + maxLifeMs;
+        let eventId = 0;
+        let lastWrite = Date.now();
+        let lastRelease = '';
+        const jobsSeen = new Map<string, string>();
+        const send = async (event: string, data: unknown) => {
+          eventId += 1;
+          await stream.writeSSE({ event, data: JSON.stringify(data), id: String(eventId) });
+          lastWrite = Date.now();
+        };
+        let detail = first;
+        for (;;) {
+          const summary = summaryOf(detail);
+          const fingerprint = releaseFingerprint(summary);
+          if (fingerprint !== lastRelease) {
+            lastRelease = fingerprint;
+            await send('release', summary);
+          }
+          for (const job of detail.jobs) {
+            const seen = jobFingerprint(job);
+            if (jobsSeen.get(job.id) === seen) continue;
+            jobsSeen.set(job.id, seen);
+            await send('job', job);
+          }
+          if (hasEnded(detail)) {
+            await send('end', { state: detail.state satisfies ReleaseState });
+            return;
+          }
+          if (stop.signal.aborted || Date.now() >= deadline) return;
+          await sleep(Math.min(pollMs, Math.max(0, deadline - Date.now())), stop.signal);
+          if (stop.signal.aborted) return;
+          if (Date.now() - lastWrite >= keepAliveMs) {
+            await stream.write(': keep-alive\n\n');
+            lastWrite = Date.now();
+          }
+          detail = await releaseDetail(store, detail.id);
+        }
+      },
+      async (error) => {
+        logger.warn({ err: error, releaseId: first.id }, 'release event stream failed');
+      },
+    ) as never;
+  });
+};
