@@ -72,7 +72,7 @@ const liveView = (stream: NodeJS.WriteStream): LiveView => {
   stream.write(`${ESC}?25l`);
   return {
     draw(lines) {
-      const width = Math.max(20, (stream.columns ?? 100) - 1);
+      const width = Math.max(20, (stream.columns || 100) - 1);
       // Up to the first line drawn last time, then each line cleared and rewritten.
       let text = shown > 0 ? `${ESC}${shown}A\r` : '';
       for (const line of lines) text += `${ESC}2K${line.slice(0, width)}\n`;

@@ -6,6 +6,7 @@ import { join, resolve } from 'node:path';
 import { serve } from '@hono/node-server';
 import './polyfills.js';
 import { CreateActivityCommand, CreateStateMachineCommand, type SFNClient } from '@aws-sdk/client-sfn';
+import type { ReleaseDetailView } from '../cli/client.js';
 import { createAwsClients } from '../core/aws.js';
 import { ConfigError, ConflictError, UnauthorizedError } from '../core/errors.js';
 import { createLogger, type Logger } from '../core/log.js';
@@ -20,6 +21,7 @@ import { actionDefinition } from '../workflows/action.js';
 import { activityArn } from '../workflows/asl.js';
 import { releaseDefinition } from '../workflows/release.js';
 import { type DemoFleet, type InstallReport, startDemoFleet } from './demo/index.js';
+import { demoReleaseSummary, runDemoRelease } from './demo/release.js';
 import { startDynalite, startDynamoDbLocal } from './dynamodb.js';
 import { createIntakeStateMachine } from './intake.js';
 import { startS3 } from './s3.js';
@@ -40,6 +42,14 @@ export interface DevOptions {
   readonly logLevel?: string;
   /** Called once the demo fleet's pre-install has ended (demo only). */
   readonly onDemoInstalled?: (report: InstallReport) => void;
+  /** Demo hosts whose demo game fails from 1.1.0 on (tagged fault=health); default demo-07. */
+  readonly faultyHosts?: readonly string[];
+  /**
+   * After the pre-install, push demo 1.1.0 and release it to group=demo (`gsm dev` does; off
+   * by default here, so tests get an idle fleet). Its progress lines go to `onDemoRelease`.
+   */
+  readonly demoRelease?: boolean;
+  readonly onDemoRelease?: (line: string) => void;
 }
 
 /** What `.gsm/dev.json` holds: enough for any AWS SDK, the AWS CLI or a script to use the stack. */
@@ -64,8 +74,14 @@ export interface DevStack {
   readonly relay: Relay;
   /** The demo hosts, origin and legacy host; absent with `demo: false`. */
   readonly fleet?: DemoFleet;
+  /** The demo release of 1.1.0, settled when it ended (or failed to run); absent without one. */
+  readonly demoRelease?: Promise<DemoReleaseOutcome>;
   close(): Promise<void>;
 }
+
+export type DemoReleaseOutcome =
+  | { readonly ok: true; readonly release: ReleaseDetailView }
+  | { readonly ok: false; readonly error: string };
 
 export const DEV_REGION = 'us-east-1';
 export const DEV_TABLE = 'gsm';
@@ -199,6 +215,7 @@ export const startDevStack = async (options: DevOptions = {}): Promise<DevStack>
     stops.push(() => relay.close());
 
     let fleet: DemoFleet | undefined;
+    let demoRelease: Promise<DemoReleaseOutcome> | undefined;
     if (options.demo ?? true) {
       await seedDemo(store);
       const fleetDir = data ? join(data, 'demo') : await mkdtemp(join(tmpdir(), 'gsm-dev-demo-'));
@@ -210,8 +227,34 @@ export const startDevStack = async (options: DevOptions = {}): Promise<DevStack>
         logger: logger.child({ component: 'demo' }),
         masterSecret,
         onInstalled: options.onDemoInstalled,
+        ...(options.faultyHosts ? { faultyHosts: options.faultyHosts } : {}),
       });
       stops.push(() => fleet?.close() ?? Promise.resolve());
+      if (options.demoRelease) {
+        const aborted = new AbortController();
+        demoRelease = fleet.installed
+          .then(() =>
+            runDemoRelease({
+              api,
+              apiKey,
+              workDir: fleetDir,
+              print: options.onDemoRelease ?? (() => {}),
+              signal: aborted.signal,
+            }),
+          )
+          .then(
+            (release): DemoReleaseOutcome => ({ ok: true, release }),
+            (error: unknown): DemoReleaseOutcome => ({
+              ok: false,
+              error: String((error as Error)?.message ?? error),
+            }),
+          );
+        // Before the fleet stops: a release followed against stopped agents would only fail.
+        stops.push(async () => {
+          aborted.abort(new Error('gsm dev is stopping'));
+          await demoRelease;
+        });
+      }
     }
 
     const endpoints: DevEndpoints = {
@@ -230,7 +273,15 @@ export const startDevStack = async (options: DevOptions = {}): Promise<DevStack>
     const dir = join(options.cwd ?? process.cwd(), '.gsm');
     await mkdir(dir, { recursive: true });
     await writeFile(join(dir, 'dev.json'), `${JSON.stringify(endpoints, null, 2)}\n`, { mode: 0o600 });
-    return { endpoints, store, logger, relay, ...(fleet ? { fleet } : {}), close };
+    return {
+      endpoints,
+      store,
+      logger,
+      relay,
+      ...(fleet ? { fleet } : {}),
+      ...(demoRelease ? { demoRelease } : {}),
+      close,
+    };
   } catch (error) {
     await close();
     if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
@@ -346,6 +397,7 @@ const listen = (fetch: Parameters<typeof serve>[0]['fetch'], port: number) =>
 export const runDev = async (options: DevOptions = {}): Promise<number> => {
   const started = performance.now();
   const stack = await startDevStack({
+    demoRelease: true,
     ...options,
     onDemoInstalled: (report) =>
       console.log(
@@ -353,12 +405,15 @@ export const runDev = async (options: DevOptions = {}): Promise<number> => {
           ? `demo fleet installed: demo 1.0.0 ready on ${report.ready.length} hosts`
           : `demo fleet installed on ${report.ready.length} hosts; failed: ${report.failed.map((f) => `${f.id} (${f.reason})`).join(', ')}`,
       ),
+    onDemoRelease: (line) => console.log(line),
   });
-  const { endpoints, fleet } = stack;
+  const { endpoints, fleet, demoRelease } = stack;
   const seconds = ((performance.now() - started) / 1000).toFixed(1);
+  const consoleUrl = `${endpoints.api}/console/`;
   console.log(`gsm dev is up in ${seconds}s (DynamoDB: ${endpoints.dynamodbEngine})
 
   API             ${endpoints.api}
+  console         ${consoleUrl}
   API key         ${endpoints.apiKey}
   DynamoDB        ${endpoints.dynamodb}   table ${endpoints.table}
   S3              ${endpoints.s3}   bucket ${endpoints.bucket} (path-style)
@@ -369,13 +424,30 @@ export const runDev = async (options: DevOptions = {}): Promise<number> => {
     fleet
       ? `
   demo fleet      ${fleet.hosts.length} demo hosts (group=demo), 1 legacy host (group=legacy), origin at ${fleet.origin.baseUrl}
-                  installing demo 1.0.0 on them in the background…`
+                  installing demo 1.0.0 on them in the background…${
+                    demoRelease
+                      ? `
+  demo release    then demo 1.1.0 is pushed and released to group=demo (canary 1, batch 25%, maxErrors 1);
+                  ${fleet.hosts
+                    .filter((h) => h.tags.fault === 'health')
+                    .map((h) => h.id)
+                    .join(', ')} (fault=health) fails its health check and goes back to 1.0.0`
+                      : ''
+                  }`
       : ''
   }
 
 Written to .gsm/dev.json; try: gsm hosts list${
-    fleet ? ', then gsm action start --target group=demo --wait' : ''
+    fleet ? ', gsm release list, gsm action start --target group=demo --wait' : ''
   }. Ctrl-C stops.`);
+  void demoRelease?.then((outcome) => {
+    if (!outcome.ok) {
+      console.log(`demo release did not run to its end: ${outcome.error}`);
+      return;
+    }
+    for (const line of demoReleaseSummary(outcome.release)) console.log(line);
+    console.log(`  see it in the console: ${consoleUrl} (or gsm release show ${outcome.release.id})`);
+  });
   await new Promise<void>((done) => {
     const stop = () => done();
     process.once('SIGINT', stop);

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, rename, rm } from 'node:fs/promises';
+import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseAgentConfig } from '../../agent/config.js';
 import { type RunningAgent, startAgent } from '../../agent/main.js';
@@ -32,6 +32,12 @@ export interface DemoFleetOptions {
   /** Every demo agent's secret is derived from it, as the relay derives it. */
   readonly masterSecret: string;
   readonly hosts?: number;
+  /**
+   * Hosts tagged `fault=health`: on them every demo build from DEMO_NEXT_VERSION on never
+   * answers its query (a host-side fault in the game's control file), so the very package that
+   * is healthy everywhere else fails their health check. Default: demo-07 alone.
+   */
+  readonly faultyHosts?: readonly string[];
   /** Called once the pre-install has ended, whatever its outcome. */
   readonly onInstalled?: (report: InstallReport) => void;
 }
@@ -43,6 +49,8 @@ export interface DemoHost {
   readonly port: number;
   /** The demo game's UDP query port. */
   readonly gamePort: number;
+  /** The demo game's control file (players, map, the host-side fault). */
+  readonly control: string;
   /** Is the agent serving? */
   running(): boolean;
   /** Stops the agent as a crash would look from outside: the game server keeps running. */
@@ -84,11 +92,13 @@ const upsertHost = async (store: Store, input: HostInput & { id: string }, patch
  * demo game's builds (with an origin-role agent beside it), `hosts` real agents each with one
  * `demo` instance, its own data folder, journal, TCP port and UDP game port, and one legacy
  * agent. Hosts are registered in the store (ids `demo-01`…, tags `group=demo`, `region=eu|us`,
- * `fault=health` on one); then demo 1.0.0 is pre-installed through the action workflow.
+ * `fault=health` on the faulty ones); then demo 1.0.0 is pre-installed through the action workflow
+ * and 1.1.0 pre-staged beside it.
  */
 export const startDemoFleet = async (options: DemoFleetOptions): Promise<DemoFleet> => {
   const { store, logger } = options;
   const count = options.hosts ?? DEMO_HOSTS;
+  const faultyHosts = new Set(options.faultyHosts ?? [DEMO_FAULT_HOST]);
   const stops: (() => Promise<void>)[] = [];
   const close = async () => {
     for (const stop of stops.reverse()) await stop().catch((err) => logger.warn({ err }, 'demo stop failed'));
@@ -104,11 +114,6 @@ export const startDemoFleet = async (options: DemoFleetOptions): Promise<DemoFle
       formats: ['tar.gz'],
       faultyVersions: [],
     });
-    const faulty = await buildDemoPackages(join(build, 'faulty'), {
-      versions: [],
-      faultyVersions: [DEMO_NEXT_VERSION],
-      formats: ['tar.gz'],
-    });
     const publish = async (pkg: DemoPackage, prefix: string) => {
       const dir = join(webRoot, prefix, 'demo', pkg.version);
       await mkdir(dir, { recursive: true });
@@ -118,7 +123,6 @@ export const startDemoFleet = async (options: DemoFleetOptions): Promise<DemoFle
     };
     const paths = new Map<DemoPackage, string>();
     for (const pkg of healthy) paths.set(pkg, await publish(pkg, 'packages'));
-    for (const pkg of faulty) paths.set(pkg, await publish(pkg, 'faulty'));
     await rm(build, { recursive: true, force: true });
 
     const origin: StaticOrigin = await startStaticOrigin({ root: webRoot, logger });
@@ -127,7 +131,6 @@ export const startDemoFleet = async (options: DemoFleetOptions): Promise<DemoFle
       asRef(pkg, () => `${origin.baseUrl}/${pkg ? paths.get(pkg) : ''}`);
     const base = urlOf(healthy.find((p) => p.version === DEMO_BASE_VERSION));
     const next = urlOf(healthy.find((p) => p.version === DEMO_NEXT_VERSION));
-    const nextFaulty = urlOf(faulty[0]);
 
     const agentConfig = (id: string, extra: Record<string, unknown>) =>
       parseAgentConfig(
@@ -207,8 +210,13 @@ export const startDemoFleet = async (options: DemoFleetOptions): Promise<DemoFle
     for (let i = 1; i <= count; i += 1) {
       const id = `demo-${pad(i)}`;
       const gamePort = await freeUdpPort();
+      const control = join(options.dataDir, 'agents', `${id}.control.json`);
+      await mkdir(join(options.dataDir, 'agents'), { recursive: true });
+      // Rewritten each start: a fault list changed since an earlier run (`--data`) applies now.
+      const fault = faultyHosts.has(id) ? { faultyFrom: DEMO_NEXT_VERSION } : {};
+      await writeFile(control, `${JSON.stringify({ players: 0, ...fault })}\n`);
       const config = await agentConfig(id, {
-        instances: [{ name: 'demo', game: 'demo', port: gamePort, host: '127.0.0.1' }],
+        instances: [{ name: 'demo', game: 'demo', port: gamePort, host: '127.0.0.1', control }],
       });
       const agent = await startAgent(config, logger.child({ component: 'agent', hostId: id }));
       agents.set(id, agent);
@@ -216,13 +224,14 @@ export const startDemoFleet = async (options: DemoFleetOptions): Promise<DemoFle
       const tags: Record<string, string> = {
         group: 'demo',
         region: i % 2 === 1 ? 'eu' : 'us',
-        ...(id === DEMO_FAULT_HOST ? { fault: 'health' } : {}),
+        ...(faultyHosts.has(id) ? { fault: 'health' } : {}),
       };
       hosts.push({
         id,
         tags,
         port: agent.port,
         gamePort,
+        control,
         running: () => agents.has(id),
         stopAgent: async () => {
           agents.delete(id);
@@ -265,11 +274,7 @@ export const startDemoFleet = async (options: DemoFleetOptions): Promise<DemoFle
           workflow: options.workflow,
           masterSecret: options.masterSecret,
           base,
-          hosts: hosts.map((h) => ({
-            id: h.id,
-            port: h.port,
-            next: h.id === DEMO_FAULT_HOST ? nextFaulty : next,
-          })),
+          hosts: hosts.map((h) => ({ id: h.id, port: h.port, next })),
         }).catch((error: unknown) => {
           logger.error({ err: error }, 'demo pre-install failed');
           return { ready: [], failed: hosts.map((h) => ({ id: h.id, reason: String(error) })), actions: [] };

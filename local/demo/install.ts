@@ -54,7 +54,7 @@ export const runWorkflowAction = async (
 export interface InstallTarget {
   readonly id: string;
   readonly port: number;
-  /** The 1.1.0 build this host gets: the faulty one on the `fault=health` host. */
+  /** The build pre-staged beside `base`, so a release of it has nothing left to download. */
   readonly next: PackageRef;
 }
 
@@ -92,8 +92,8 @@ export const preinstallFleet = async (options: {
     target: { hosts: ids },
     params: installParams(options.base),
   });
-  // One action per distinct next build (healthy for most, faulty on the fault host); disjoint
-  // hosts, so they run side by side without meeting an instance lock.
+  // One action per distinct next build; disjoint hosts, so they run side by side without
+  // meeting an instance lock.
   const byBuild = new Map<string, { pkg: PackageRef; ids: string[] }>();
   for (const host of hosts) {
     const entry = byBuild.get(host.next.sha256) ?? { pkg: host.next, ids: [] };

@@ -1,126 +1,140 @@
 /**
- * A release on the real local stack (`gsm dev` in this process): the relay, the demo download
- * origin and 12 real demo agents that run demo 1.0.0. The healthy demo 1.1.0 build goes through
- * `gsm package push` (intake, staging to the demo origin), then `POST /v1/releases` ships it in
- * waves through the release workflow and the relay to every `group=demo` host.
+ * The `npm start` demo release on the real local stack (`gsm dev` in this process: the relay,
+ * the demo download origin and 12 real demo agents running demo 1.0.0): demo 1.1.0 is pushed
+ * through the real upload, intake and staging path and released to group=demo with canary 1,
+ * batch 25%, maxErrors 1, by gsm dev itself. demo-07 (fault=health) fails its health check with
+ * the very package every other host runs, goes back to 1.0.0, and the release succeeds within
+ * its budget. Then an approval gate, answered with `gsm release approve`, on the same stack.
  */
-import { copyFile, mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../../cli/main.js';
-import type { Package, Release } from '../../core/model/index.js';
-import type { ReleaseDetail } from '../../functions/api/routes/releases.js';
-import { DEMO_FAULT_HOST, DEMO_NEXT_VERSION, type DemoFleet } from '../../local/demo/index.js';
-import { buildDemoPackages } from '../../local/demo-game/build.js';
-import { type DevStack, startDevStack } from '../../local/dev.js';
+import { DEMO_BASE_VERSION, DEMO_FAULT_HOST, DEMO_NEXT_VERSION } from '../../local/demo/index.js';
+import { type DemoReleaseOutcome, type DevStack, startDevStack } from '../../local/dev.js';
+import {
+  deploysOf,
+  eventually,
+  gsmDev,
+  pushDemoBuild,
+  releaseDetail,
+  rollbacksOf,
+  versionsBecome,
+} from '../helpers/release-e2e.js';
 
 let cwd: string;
 let stack: DevStack;
-let fleet: DemoFleet;
-
-const api = async <T>(path: string, init: { method?: string; body?: unknown } = {}) => {
-  const res = await fetch(`${stack.endpoints.api}${path}`, {
-    method: init.method ?? 'GET',
-    headers: {
-      authorization: `Bearer ${stack.endpoints.apiKey}`,
-      ...(init.body === undefined ? {} : { 'content-type': 'application/json' }),
-    },
-    ...(init.body === undefined ? {} : { body: JSON.stringify(init.body) }),
-  });
-  return { status: res.status, body: (await res.json()) as T };
-};
-
-const eventually = async <T>(what: string, probe: () => Promise<T | undefined>, ms: number): Promise<T> => {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-};
+const printed: string[] = [];
 
 beforeAll(async () => {
   cwd = await mkdtemp(join(tmpdir(), 'gsm-release-'));
-  stack = await startDevStack({ port: 0, cwd, logLevel: 'silent' });
-  fleet = stack.fleet as DemoFleet;
-  const report = await fleet.installed;
-  expect(report.failed).toEqual([]);
-  expect(report.ready).toHaveLength(12);
+  stack = await startDevStack({
+    port: 0,
+    cwd,
+    logLevel: 'silent',
+    demoRelease: true,
+    onDemoRelease: (line) => printed.push(line),
+  });
 }, 120_000);
 
 afterAll(async () => {
   await stack?.close();
   await rm(cwd, { recursive: true, force: true });
-}, 30_000);
+}, 60_000);
 
-describe('a release on the demo fleet', () => {
-  it('pushes the healthy demo 1.1.0 and releases it to group=demo in waves: all 12 hosts run it', {
+const ids = (from: number, to: number) =>
+  Array.from({ length: to - from + 1 }, (_, i) => `demo-${String(from + i).padStart(2, '0')}`);
+
+describe('the npm start demo release', () => {
+  it('ends succeeded by itself: 11 hosts on 1.1.0, demo-07 failed its health check and back on 1.0.0', {
+    timeout: 240_000,
+  }, async () => {
+    // Act: nothing but waiting; gsm dev pushes and releases on its own.
+    const outcome = (await Promise.race([
+      stack.demoRelease,
+      new Promise((_, reject) => setTimeout(() => reject(new Error('demo release still running')), 200_000)),
+    ])) as DemoReleaseOutcome;
+
+    // Assess: the release, its jobs and the fleet as GET /v1/hosts shows it.
+    if (!outcome.ok) throw new Error(`demo release failed to run: ${outcome.error}`);
+    const release = await releaseDetail(stack, outcome.release.id);
+    expect(release, JSON.stringify({ reason: release.reason, jobs: release.jobs })).toMatchObject({
+      state: 'succeeded',
+      game: 'demo',
+      version: DEMO_NEXT_VERSION,
+      target: { tags: { group: 'demo' } },
+      strategy: { canary: 1, batch: '25%', maxErrors: 1, approval: 'none' },
+      counters: { total: 12, succeeded: 11, failed: 1 },
+    });
+    expect(release.waves.map((w) => w.hostIds.length)).toEqual([1, 3, 3, 3, 2]);
+    const failed = deploysOf(release).filter((j) => j.state !== 'succeeded');
+    expect(failed.map((j) => [j.hostId, j.state, j.error?.code])).toEqual([
+      [DEMO_FAULT_HOST, 'failed', 'E_HEALTH_CHECK_FAILED'],
+    ]);
+    expect(failed[0]?.error?.message).toContain(`switched back to ${DEMO_BASE_VERSION}`);
+    // Within its error budget nothing is rolled back: the other 11 keep the new version.
+    expect(rollbacksOf(release)).toEqual([]);
+    await versionsBecome(stack, {
+      ...Object.fromEntries(ids(1, 12).map((id) => [id, DEMO_NEXT_VERSION])),
+      [DEMO_FAULT_HOST]: DEMO_BASE_VERSION,
+    });
+    // One package for all: demo-07 got the same build by its SHA-256 and the fault is the host's.
+    const shas = new Set(deploysOf(release).map((j) => j.params.sha256));
+    expect(shas.size).toBe(1);
+    // Progress was printed as it went.
+    expect(printed.some((l) => l.includes(`${DEMO_FAULT_HOST}  failed  E_HEALTH_CHECK_FAILED`))).toBe(true);
+    expect(printed.some((l) => /wave 4 batch \(2 hosts\) done/.test(l))).toBe(true);
+  });
+
+  it('an approval gate waits with nothing dispatched past it, and goes on with `gsm release approve`', {
     timeout: 180_000,
   }, async () => {
-    // Prepare: the healthy 1.1.0 build, pushed and staged through the real path.
-    const built = await buildDemoPackages(join(cwd, 'build'), {
-      versions: [DEMO_NEXT_VERSION],
-      faultyVersions: [],
-      formats: ['tar.gz'],
-    });
-    const file = join(cwd, `demo-${DEMO_NEXT_VERSION}.tar.gz`);
-    await copyFile(built[0]?.file ?? '', file);
-    const stderr = new PassThrough();
-    let errText = '';
-    stderr.on('data', (c: Buffer) => {
-      errText += c.toString();
-    });
-    const pushed = await main(
-      ['node', 'gsm', 'package', 'push', file, '--game', 'demo', '--version', DEMO_NEXT_VERSION],
-      { env: {}, cwd, streams: { stdout: new PassThrough().resume(), stderr } },
-    );
-    expect(pushed, errText).toBe(0);
-    const pkg = await eventually(
-      'demo 1.1.0 staged',
+    // Prepare: a third healthy build, for three hosts that are not faulty.
+    await pushDemoBuild(stack, cwd, '1.2.0');
+    const created = await gsmDev(cwd, [
+      'release',
+      'create',
+      '--package',
+      'demo@1.2.0',
+      '--target',
+      'demo-01,demo-02,demo-03',
+      '--approval',
+      'after-canary',
+      '--batch',
+      '2',
+      '--health-timeout',
+      '10',
+    ]);
+    expect(created.code, created.stderr).toBe(0);
+    const id = created.stdout.trim();
+
+    // Assess the gate: waiting after the canary, and still only the canary dispatched a while later.
+    const waiting = await eventually(
+      'the approval gate',
       async () => {
-        const found = await stack.store.packages.get(`demo@${DEMO_NEXT_VERSION}`).catch(() => undefined);
-        if (found?.state === 'rejected') throw new Error(`package rejected: ${JSON.stringify(found)}`);
-        return found?.state === 'staged' ? found : undefined;
+        const detail = await releaseDetail(stack, id);
+        return detail.state === 'waiting_approval' ? detail : undefined;
       },
       60_000,
     );
-    expect(pkg).toMatchObject<Partial<Package>>({ sha256: built[0]?.sha256 });
-    expect(pkg.origins.filter((o) => o.verified).length).toBeGreaterThan(0);
+    expect(waiting.approvalWave).toBe(1);
+    await new Promise((r) => setTimeout(r, 3000));
+    const held = await releaseDetail(stack, id);
+    expect(held.state).toBe('waiting_approval');
+    expect(
+      deploysOf(held)
+        .filter((j) => j.state !== 'queued')
+        .map((j) => [j.hostId, j.state]),
+    ).toEqual([['demo-01', 'succeeded']]);
 
     // Act
-    const created = await api<Release>('/v1/releases', {
-      method: 'POST',
-      body: {
-        package: { game: 'demo', version: DEMO_NEXT_VERSION },
-        target: { tags: { group: 'demo' } },
-        strategy: { canary: 1, batch: '50%', maxErrors: 1, healthTimeoutSec: 10, drain: { timeoutSec: 5 } },
-      },
-    });
-    expect(created.status, JSON.stringify(created.body)).toBe(201);
-    const release = await eventually(
-      'the release to end',
-      async () => {
-        const { body } = await api<ReleaseDetail>(`/v1/releases/${created.body.id}`);
-        return ['succeeded', 'failed', 'rolled_back', 'cancelled'].includes(body.state) ? body : undefined;
-      },
-      150_000,
-    );
+    const approved = await gsmDev(cwd, ['release', 'approve', id]);
+    const watched = await gsmDev(cwd, ['release', 'show', id, '--watch']);
 
-    // Assess: the release ships the healthy build by its SHA-256 to every host, demo-07 too:
-    // its pre-staged faulty 1.1.0 has another hash, so the agent installs the pushed build over it.
-    expect(release.state, JSON.stringify({ reason: release.reason, jobs: release.jobs })).toBe('succeeded');
-    expect(release.waves.map((w) => w.hostIds.length)).toEqual([1, 6, 5]);
-    expect(release.counters).toMatchObject({ total: 12, succeeded: 12 });
-    const deploys = release.jobs.filter((j) => j.action === 'deploy');
-    expect(deploys).toHaveLength(12);
-    expect(deploys.every((j) => j.state === 'succeeded')).toBe(true);
-    expect(deploys.map((j) => j.hostId)).toContain(DEMO_FAULT_HOST);
-    // Each host switched to 1.1.0 and its game answered the health check (the faulty build never does).
-    for (const job of deploys) {
-      expect(job.result, job.hostId).toMatchObject({ version: DEMO_NEXT_VERSION, previous: '1.0.0' });
-    }
+    // Assess
+    expect(approved.code, approved.stderr).toBe(0);
+    expect(watched.code, watched.stdout + watched.stderr).toBe(0);
+    expect(watched.stdout).toMatch(new RegExp(`^release ${id} succeeded: 3 succeeded, 0 failed`, 'm'));
+    await versionsBecome(stack, { 'demo-01': '1.2.0', 'demo-02': '1.2.0', 'demo-03': '1.2.0' });
   });
 });

@@ -9,6 +9,8 @@ export interface FollowOptions {
   readonly intervalMs?: number;
   /** Polls that may fail in a row (the API restarting) before following gives up. */
   readonly maxMisses?: number;
+  /** Stops following (the promise rejects with the signal's reason). */
+  readonly signal?: AbortSignal;
 }
 
 /**
@@ -19,10 +21,11 @@ export const followRelease = async (
   api: ApiClient,
   id: string,
   onUpdate: (detail: ReleaseDetailView) => void,
-  { intervalMs = 1000, maxMisses = 10 }: FollowOptions = {},
+  { intervalMs = 1000, maxMisses = 10, signal }: FollowOptions = {},
 ): Promise<ReleaseDetailView> => {
   let misses = 0;
   for (;;) {
+    signal?.throwIfAborted();
     let detail: ReleaseDetailView | undefined;
     try {
       detail = await api.releases.get(id);

@@ -94,8 +94,10 @@ const waveState = (wave: Wave, detail: ReleaseDetailView): string => {
   const total = wave.hostIds.length;
   const done = ['succeeded', 'failed', 'timed_out', 'cancelled'].reduce((n, s) => n + (p[s] ?? 0), 0);
   if (done === total && total > 0) return 'done';
-  if ((p.total ?? 0) > 0) return 'running';
+  // The planner queues every wave's jobs at once: a wave runs once one of them left the queue.
+  if ((p.total ?? 0) - (p.queued ?? 0) > 0) return 'running';
   if (detail.state === 'waiting_approval' && detail.approvalWave === wave.index) return 'waiting approval';
+  if (isEnded(detail)) return 'not run';
   return 'pending';
 };
 
@@ -157,9 +159,13 @@ export const plainTracker = (print: (line: string) => void) => {
     return true;
   };
   return (detail: ReleaseDetailView): void => {
-    if (changed('release', `${detail.state}|${detail.reason ?? ''}`)) {
-      print(`${headline(detail)}${detail.reason ? `: ${detail.reason}` : ''}`);
-    }
+    const release = () => {
+      if (changed('release', `${detail.state}|${detail.reason ?? ''}`)) {
+        print(`${headline(detail)}${detail.reason ? `: ${detail.reason}` : ''}`);
+      }
+    };
+    // The release's start comes before its hosts, its end after them.
+    if (!isEnded(detail)) release();
     for (const wave of detail.waves) {
       const state = waveState(wave, detail);
       if (state !== 'pending' && changed(`wave ${wave.index}`, state)) {
@@ -167,13 +173,15 @@ export const plainTracker = (print: (line: string) => void) => {
       }
     }
     for (const row of hostRows(detail)) {
-      if (!row.deploy) continue;
+      // Queued is where every planned host starts: only leaving it is news.
+      if (!row.deploy || row.deploy.state === 'queued') continue;
       const state = hostState(row);
       if (changed(row.hostId, state)) {
         const reason = row.deploy.state === 'running' ? undefined : reasonOf(row.deploy);
         print(`    ${row.hostId}  ${state}${reason ? `  ${reason}` : ''}`);
       }
     }
+    if (isEnded(detail)) release();
   };
 };
 
