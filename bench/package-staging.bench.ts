@@ -10,12 +10,10 @@ import { chmod, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
-import { parseAgentConfig } from '../agent/config.js';
-import { type RunningAgent, startAgent } from '../agent/main.js';
 import { createAwsClients } from '../core/aws.js';
-import { createLogger } from '../core/log.js';
 import { createPackageObjects } from '../core/store/objects.js';
 import { startDevStack } from '../local/dev.js';
+import { type AgentProcess, spawnAgent, writeAgentConfig } from '../test/helpers/agent-process.js';
 import { startNginx, type TestNginx } from '../test/helpers/nginx.js';
 import { ensureRandomFile } from './files.js';
 import { fmt, median } from './stats.js';
@@ -63,26 +61,28 @@ const main = async () => {
   });
   const objects = createPackageObjects({ s3: aws.s3, bucket: endpoints.bucket });
 
-  const agents: RunningAgent[] = [];
+  // Each origin agent in its own process, as on its own machine: their downloads and hashes
+  // do not take turns with the stack's S3, relay and tasks on one thread.
+  const agents: AgentProcess[] = [];
   const nginxes: TestNginx[] = [];
   const roots: string[] = [];
   for (const name of ['a', 'b']) {
     const webRoot = await mkdtemp(join(work, `www-${name}-`));
     await chmod(webRoot, 0o755);
     roots.push(webRoot);
-    const config = await parseAgentConfig(
-      {
-        hostId: `origin-${name}`,
-        listen: { host: '127.0.0.1', port: 0 },
-        secrets: { master: masterSecret },
-        dataDir: await mkdtemp(join(work, `agent-${name}-`)),
-        role: 'origin',
-        webRoot,
-        logLevel: 'silent',
-      },
-      { env: {} },
-    );
-    const agent = await startAgent(config, createLogger('agent', { level: 'silent' }));
+    const dataDir = await mkdtemp(join(work, `agent-${name}-`));
+    const configFile = await writeAgentConfig(dataDir, {
+      hostId: `origin-${name}`,
+      listen: { host: '127.0.0.1', port: 0 },
+      secrets: { master: masterSecret },
+      dataDir,
+      role: 'origin',
+      webRoot,
+      // "agent listening" (info) tells spawnAgent the port.
+      logLevel: 'info',
+      allowRoot: true,
+    });
+    const agent = await spawnAgent(configFile);
     agents.push(agent);
     const nginx = await startNginx(webRoot);
     nginxes.push(nginx);
@@ -140,7 +140,10 @@ const main = async () => {
     await objects.remove(key);
   }
 
-  for (const agent of agents) await agent.close();
+  for (const agent of agents) {
+    agent.child.kill('SIGTERM');
+    await agent.exited;
+  }
   for (const nginx of nginxes) await nginx.close();
   aws.s3.destroy();
   aws.sfn.destroy();
@@ -157,8 +160,9 @@ const main = async () => {
     `Command: \`BENCH_SIZE_MB=${sizeMb} BENCH_RUNS=${runs} node --import tsx bench/package-staging.bench.ts\``,
     `Date: ${new Date().toISOString()}. Machine: ${cpus().length} vCPU ${cpu}, ${Math.round(totalmem() / 1024 ** 3)} GiB RAM, Node ${process.version}.`,
     `Package: ${sizeMb} MiB of random bytes dropped under incoming/. Two origins: an origin-role agent each, behind its own`,
-    "Debian nginx; the stack's relay runs the stage jobs. Staging = from verified to staged: stage jobs (download the",
-    'presigned GET, SHA-256 while streaming, fsync, atomic publish) plus the check through each origin (HEAD size, GET hash).',
+    "Debian nginx, each agent in its own process (`gsm agent`, as on its own machine); the stack's relay runs the stage",
+    'jobs. Staging = from verified to staged: stage jobs (download the presigned GET, SHA-256 while streaming, 4 MiB',
+    'writes, fsync, atomic publish) plus the check through each origin (HEAD size, GET hash).',
     'Baseline: `curl -o <origin folder>/f <presigned GET>` then `openssl dgst -sha256` there, both origins at once.',
     `Median of ${runs} interleaved runs.`,
     '',

@@ -1,6 +1,6 @@
-import { createHash } from 'node:crypto';
 import { open, stat } from 'node:fs/promises';
 import { basename } from 'node:path';
+import { sha256OfStream, sha256Sink } from '../core/sha256-worker.js';
 import { type ApiClient, type PackageView, putPart, type UploadView } from './client.js';
 import { ApiError, UserError } from './errors.js';
 import type { Progress } from './output.js';
@@ -121,7 +121,9 @@ const transfer = async (
     }
   };
 
-  const hash = createHash('sha256');
+  // Hashed on a worker thread: the part PUTs in flight keep being written to their sockets
+  // while the next part is hashed.
+  const hash = sha256Sink();
   const pool = bufferPool(options.concurrency + 1, partSize);
   const inFlight = new Set<Promise<void>>();
   let failure: unknown;
@@ -134,7 +136,7 @@ const transfer = async (
       const { bytesRead } = await file.read(buffer, 0, length, (n - 1) * partSize);
       if (bytesRead !== length) throw new UserError(`${options.file} changed while it was being pushed`);
       const body = buffer.subarray(0, length);
-      hash.update(body);
+      await hash.update(body);
       if (etags.has(n)) {
         pool.give(buffer);
         progress.advance(length);
@@ -161,25 +163,29 @@ const transfer = async (
       inFlight.add(task);
     }
     await Promise.all(inFlight);
+  } catch (error) {
+    hash.abort();
+    throw error;
   } finally {
     await file.close();
   }
-  if (failure !== undefined) throw failure;
+  if (failure !== undefined) {
+    hash.abort();
+    throw failure;
+  }
   const parts = [...etags]
     .map(([partNumber, etag]) => ({ partNumber, etag }))
     .sort((a, b) => a.partNumber - b.partNumber);
-  return { sha256: hash.digest('hex'), parts, sent };
+  return { sha256: (await hash.digest()).sha256, parts, sent };
 };
 
 const hashFile = async (path: string): Promise<string> => {
-  const hash = createHash('sha256');
   const file = await open(path, 'r');
   try {
-    for await (const chunk of file.createReadStream({ highWaterMark: 1 << 20 })) hash.update(chunk as Buffer);
+    return (await sha256OfStream(file.createReadStream({ highWaterMark: 4 << 20 }))).sha256;
   } finally {
     await file.close();
   }
-  return hash.digest('hex');
 };
 
 /** Polls until intake has decided; a rejection is a UserError carrying the reason. */

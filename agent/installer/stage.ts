@@ -61,7 +61,7 @@ const WRITE_BATCH = 4 * 1024 * 1024;
  * next batch fills (two batches of memory at most); `add` waits only when both are busy.
  */
 const batchedWriter = (handle: FileHandle) => {
-  let batch = Buffer.allocUnsafeSlow(WRITE_BATCH);
+  let batch: Buffer = Buffer.allocUnsafeSlow(WRITE_BATCH);
   let spare: Buffer | undefined = Buffer.allocUnsafeSlow(WRITE_BATCH);
   let filled = 0;
   let position = 0;

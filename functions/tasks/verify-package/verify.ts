@@ -1,13 +1,14 @@
-import { createHash } from 'node:crypto';
 import { NotFoundError } from '../../../core/errors.js';
 import type { Logger } from '../../../core/log.js';
 import type { Package } from '../../../core/model/index.js';
+import { sha256OfStream } from '../../../core/sha256-worker.js';
 import type { PackageObjects } from '../../../core/store/objects.js';
 import type { Store } from '../../../core/store/types.js';
 
 /**
- * Streams the stored object through SHA-256 (constant memory: the SDK hands over chunks as
- * they arrive) and settles the package: verified, or rejected with the reason.
+ * Streams the stored object through SHA-256 in constant memory (read through S3's GetObject,
+ * as in AWS; the hash runs beside the read, not after it) and settles the package: verified,
+ * or rejected with the reason.
  */
 
 export interface VerifyDeps {
@@ -29,18 +30,9 @@ export interface VerifyResult {
   readonly sha256?: string;
 }
 
-const hashObject = async (
-  objects: PackageObjects,
-  key: string,
-): Promise<{ sha256: string; size: number }> => {
-  const hash = createHash('sha256');
-  let size = 0;
-  for await (const chunk of await objects.read(key)) {
-    hash.update(chunk as Buffer);
-    size += (chunk as Buffer).length;
-  }
-  return { sha256: hash.digest('hex'), size };
-};
+/** Reading the object and hashing it overlap (the hash runs on a worker thread). */
+const hashObject = async (objects: PackageObjects, key: string): Promise<{ sha256: string; size: number }> =>
+  sha256OfStream(await objects.read(key));
 
 const result = (pkg: Package): VerifyResult => ({
   packageId: pkg.id,
