@@ -26,7 +26,7 @@ export interface RemovalDeps {
   readonly store: Store;
   readonly objects: PackageObjects;
   readonly workflows?: ApiWorkflows;
-  /** How long one call waits for the origins' unstage jobs; API Gateway allows 30 s in all. */
+  /** How long one call waits for the origins' unstage jobs: the API Lambda has 29 s in all. */
   readonly waitMs?: number;
   readonly pollMs?: number;
 }
@@ -47,7 +47,7 @@ export interface Removal {
   readonly notes: string[];
 }
 
-const DEFAULT_WAIT_MS = 20_000;
+const DEFAULT_WAIT_MS = 15_000;
 const DEFAULT_POLL_MS = 200;
 const UNSTAGE_TIMEOUT_SEC = 120;
 
