@@ -159,6 +159,8 @@ export const createApiClient = (config: ApiConfig) => {
         call(() => api.releases[':id'].reject.$post({ param: { id }, json })),
       cancel: (id: string, json: Decision = {}) =>
         call(() => api.releases[':id'].cancel.$post({ param: { id }, json })),
+      rollback: (id: string, json: Decision = {}) =>
+        call(() => api.releases[':id'].rollback.$post({ param: { id }, json })),
     },
     keys: {
       list: (cursor: Cursor) => call(() => api.keys.$get({ query: { cursor } })),

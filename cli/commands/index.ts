@@ -26,6 +26,7 @@ import { releaseCancelCommand } from './release/cancel.js';
 import { releaseCreateCommand } from './release/create.js';
 import { releaseListCommand } from './release/list.js';
 import { releaseRejectCommand } from './release/reject.js';
+import { releaseRollbackCommand } from './release/rollback.js';
 import { releaseShowCommand } from './release/show.js';
 
 export interface CommandRegistration {
@@ -41,7 +42,7 @@ export const NOUNS: Readonly<Record<string, string>> = {
   keys: 'API keys (admin)',
   package: 'game-server builds: push, list, show, delete',
   action: 'run an action on hosts: start, stop, restart, status, details',
-  release: 'ship a package to hosts in waves: create, list, show, approve, reject, cancel',
+  release: 'ship a package to hosts in waves: create, list, show, approve, reject, cancel, rollback',
 };
 
 export const COMMANDS: readonly CommandRegistration[] = [
@@ -73,4 +74,5 @@ export const COMMANDS: readonly CommandRegistration[] = [
   { command: 'release approve', definition: releaseApproveCommand },
   { command: 'release reject', definition: releaseRejectCommand },
   { command: 'release cancel', definition: releaseCancelCommand },
+  { command: 'release rollback', definition: releaseRollbackCommand },
 ];

@@ -6,15 +6,16 @@ const decisionInput = z.object({
   reason: z.string().max(500, 'a reason is at most 500 characters').optional(),
 });
 
-type Verb = 'approve' | 'reject' | 'cancel';
+type Verb = 'approve' | 'reject' | 'cancel' | 'rollback';
 
 const DONE: Record<Verb, string> = {
   approve: 'approved: the next wave goes on',
   reject: 'rejected: it stops and rolls back the hosts it changed',
-  cancel: 'cancelled: nothing more is dispatched; hosts in flight finish',
+  cancel: 'cancelled: nothing more is dispatched; hosts in flight finish, then the changed ones roll back',
+  rollback: 'rolling back: the hosts it changed go back to their previous version',
 };
 
-/** `gsm release approve | reject | cancel ID [--reason TEXT]`: one shared implementation. */
+/** `gsm release approve | reject | cancel | rollback ID [--reason TEXT]`: one shared implementation. */
 export const decisionCommand = (verb: Verb, description: string): CommandDefinition<typeof decisionInput> =>
   defineCommand({
     description,

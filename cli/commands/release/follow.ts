@@ -1,9 +1,14 @@
-import { TERMINAL_RELEASE_STATES } from '../../../core/model/index.js';
+import { ROLLBACK_FROM_STATES, TERMINAL_RELEASE_STATES } from '../../../core/model/index.js';
 import type { ApiClient, ReleaseDetailView } from '../../client.js';
 import { ApiError, UserError } from '../../errors.js';
 
-export const isEnded = (detail: { state: string }): boolean =>
-  (TERMINAL_RELEASE_STATES as readonly string[]).includes(detail.state);
+/** Ended for good: a succeeded or failed release that is being rolled back still changes. */
+export const isEnded = (detail: { state: string; rollbackRequestedAt?: string }): boolean =>
+  (TERMINAL_RELEASE_STATES as readonly string[]).includes(detail.state) &&
+  !(
+    detail.rollbackRequestedAt !== undefined &&
+    (ROLLBACK_FROM_STATES as readonly string[]).includes(detail.state)
+  );
 
 export interface FollowOptions {
   readonly intervalMs?: number;

@@ -216,6 +216,31 @@ describe('gsm release', () => {
     );
   });
 
+  it('rolls an ended release back with `gsm release rollback`; following it ends rolled_back and exits 1', async () => {
+    useRelay();
+    const created = await gsm(
+      '--json',
+      'release',
+      'create',
+      '--package',
+      'demo@1.1.0',
+      '--target',
+      'h4',
+      '--wait',
+    );
+    const { id } = JSON.parse(created.stdout) as ReleaseDetail;
+
+    const run = await gsm('release', 'rollback', id, '--reason', 'players report lag');
+    const watched = await gsm('release', 'show', id, '--watch');
+
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toContain(`release ${id} rolling back`);
+    expect(watched.code).toBe(1);
+    expect(watched.stdout).toMatch(
+      new RegExp(`^release ${id} rolled_back: .*1 rolled back of 1 hosts$`, 'm'),
+    );
+  });
+
   it.each([
     [
       'a package without a version',

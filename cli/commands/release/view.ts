@@ -197,10 +197,6 @@ export const printSummary = (out: Output, detail: ReleaseDetailView): void => {
   }
 };
 
-/** `consoleUrl` comes with a deployed release (the AWS console's page of its execution). */
-const consoleUrlOf = (detail: ReleaseDetailView): string | undefined =>
-  (detail as { consoleUrl?: string }).consoleUrl;
-
 export const printRelease = (out: Output, json: boolean, detail: ReleaseDetailView): void => {
   if (json) {
     out.json(detail);
@@ -215,7 +211,8 @@ export const printRelease = (out: Output, json: boolean, detail: ReleaseDetailVi
     ['strategy', JSON.stringify(detail.strategy)],
     ['hosts', countersText(detail)],
     ['execution', detail.executionArn],
-    ['console', consoleUrlOf(detail)],
+    // Only a deployed release has one: the AWS console's page of its execution.
+    ['console', detail.consoleUrl],
     ['created', detail.createdAt],
     ['updated', detail.updatedAt],
   ]);
