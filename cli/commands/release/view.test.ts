@@ -1,0 +1,119 @@
+import { PassThrough } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import type { ReleaseDetailView } from '../../client.js';
+import { createOutput } from '../../output.js';
+import { liveLines, plainTracker } from './view.js';
+
+const NOW = '2026-01-01T00:00:00.000Z';
+
+const job = (hostId: string, state: string, extra: Record<string, unknown> = {}) => ({
+  id: `rel-1.${hostId}.deploy`,
+  parentType: 'release' as const,
+  parentId: 'rel-1',
+  hostId,
+  action: 'deploy',
+  params: {},
+  state,
+  progressSeq: 0,
+  attempt: 1,
+  logTail: [],
+  createdAt: NOW,
+  updatedAt: NOW,
+  ...extra,
+});
+
+const detail = (over: Partial<ReleaseDetailView> = {}): ReleaseDetailView =>
+  ({
+    id: 'rel-1',
+    game: 'demo',
+    version: '1.1.0',
+    packageId: 'demo@1.1.0',
+    target: { tags: { group: 'demo' } },
+    strategy: {},
+    state: 'running',
+    counters: {},
+    hostIds: ['h1', 'h2', 'h3'],
+    waves: [
+      { index: 0, kind: 'canary', gate: false, hostIds: ['h1'], progress: { total: 1, succeeded: 1 } },
+      {
+        index: 1,
+        kind: 'batch',
+        gate: false,
+        hostIds: ['h2', 'h3'],
+        progress: { total: 2, running: 1, queued: 1 },
+      },
+    ],
+    jobs: [
+      job('h1', 'succeeded'),
+      job('h2', 'running', { progress: { phase: 'download', bytes: 50, total: 100 } }),
+      job('h3', 'queued'),
+    ],
+    progress: { total: 3, succeeded: 1, running: 1, queued: 1 },
+    createdAt: NOW,
+    updatedAt: NOW,
+    ...over,
+  }) as ReleaseDetailView;
+
+describe('the release live view', () => {
+  it('shows each wave with a bar and state, each host with a bar and its phase, and the counters', () => {
+    const lines = liveLines(detail());
+
+    expect(lines[0]).toBe('release rel-1  demo@1.1.0 to group=demo  running');
+    expect(lines[1]).toBe('  1 succeeded, 0 failed, 1 running, 1 waiting of 3 hosts');
+    expect(lines[2]).toBe('  wave 0 canary [############] 1/1  done');
+    expect(lines[3]).toBe('    h1           [############] succeeded');
+    expect(lines[4]).toBe('  wave 1 batch [............] 0/2  running');
+    // Half the download of the first of six phases: 1/12 of the bar.
+    expect(lines[5]).toBe('    h2           [#...........] running download');
+    expect(lines[6]).toBe('    h3           [............] queued');
+  });
+
+  it('redraws in place on a terminal: up over the last drawing, each line cleared', () => {
+    const stderr = Object.assign(new PassThrough(), { isTTY: true, columns: 80 });
+    let written = '';
+    stderr.on('data', (c: Buffer) => {
+      written += c.toString();
+    });
+    const live = createOutput({ stdout: new PassThrough(), stderr }).live();
+
+    live?.draw(['a', 'b']);
+    live?.draw(['c']);
+    live?.stop();
+
+    expect(live).toBeDefined();
+    expect(written).toBe('\u001b[?25l\u001b[2Ka\n\u001b[2Kb\n\u001b[2A\r\u001b[2Kc\n\u001b[J\u001b[?25h');
+  });
+
+  it('is absent when stderr is not a terminal, and the plain tracker prints each change once', () => {
+    const out = createOutput({ stdout: new PassThrough(), stderr: new PassThrough() });
+    const printed: string[] = [];
+    const track = plainTracker((line) => printed.push(line));
+
+    track(detail());
+    track(detail());
+    track(
+      detail({
+        state: 'succeeded',
+        waves: detail().waves.map((w) => ({
+          ...w,
+          progress: { total: w.hostIds.length, succeeded: w.hostIds.length },
+        })),
+        jobs: [job('h1', 'succeeded'), job('h2', 'succeeded'), job('h3', 'succeeded')],
+        progress: { total: 3, succeeded: 3 },
+      }),
+    );
+
+    expect(out.live()).toBeUndefined();
+    expect(printed).toEqual([
+      'release rel-1  demo@1.1.0 to group=demo  running',
+      '  wave 0 canary (1 hosts) done',
+      '  wave 1 batch (2 hosts) running',
+      '    h1  succeeded',
+      '    h2  running download',
+      '  wave 1 batch (2 hosts) done',
+      '    h2  succeeded',
+      '    h3  succeeded',
+      'release rel-1  demo@1.1.0 to group=demo  succeeded',
+    ]);
+  });
+});
