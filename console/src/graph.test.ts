@@ -173,12 +173,12 @@ describe('layoutMachine', () => {
     expect(laid.edges.find((edge) => edge.kind === 'choice')?.labelAt).toBeDefined();
   });
 
-  it('ranks states in flow order: the entry above the first state, the first above the last', () => {
+  it('ranks states in flow order, left to right: the entry, the first state, then the last', () => {
     const laid = layoutMachine(buildGraph(RELEASE_LIKE));
-    const y = (id: string) => laid.nodes.find((n) => n.node.id === id)!.y;
+    const x = (id: string) => laid.nodes.find((n) => n.node.id === id)!.x;
 
-    expect(y('root#start')).toBeLessThan(y('Plan'));
-    expect(y('Plan')).toBeLessThan(y('Gate'));
-    expect(y('Run')).toBeLessThan(y('Finalize'));
+    expect(x('root#start')).toBeLessThan(x('Plan'));
+    expect(x('Plan')).toBeLessThan(x('Gate'));
+    expect(x('Run')).toBeLessThan(x('Finalize'));
   });
 });

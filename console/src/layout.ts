@@ -66,7 +66,7 @@ const labelSize = (label: string | undefined) =>
 
 export const layoutMachine = (graph: MachineGraph): LaidMachine => {
   const g = new Graph({ multigraph: true });
-  g.setGraph({ rankdir: 'TB', nodesep: 28, ranksep: 44, edgesep: 14, marginx: MARGIN, marginy: MARGIN });
+  g.setGraph({ rankdir: 'LR', nodesep: 22, ranksep: 46, edgesep: 12, marginx: MARGIN, marginy: MARGIN });
   g.setDefaultEdgeLabel(() => ({}));
 
   const nested = new Map<string, NonNullable<LaidNode['children']>>();
@@ -79,17 +79,20 @@ export const layoutMachine = (graph: MachineGraph): LaidMachine => {
       g.setNode(node.id, stateSize(node));
       continue;
     }
-    // Parallel branches side by side, under the container's header.
+    // Parallel branches one under the other, below the container's header (the flow runs left to right).
     const inner = node.children.map(layoutMachine);
-    let x = CONTAINER_PADDING;
+    let y = CONTAINER_HEADER;
     const placed = inner.map((machine) => {
-      const at = { machine, x, y: CONTAINER_HEADER };
-      x += machine.width + BRANCH_GAP;
+      const at = { machine, x: CONTAINER_PADDING, y };
+      y += machine.height + BRANCH_GAP;
       return at;
     });
     nested.set(node.id, placed);
-    const width = Math.max(stateSize(node).width, x - BRANCH_GAP + CONTAINER_PADDING);
-    const height = CONTAINER_HEADER + Math.max(...inner.map((m) => m.height)) + CONTAINER_PADDING;
+    const width = Math.max(
+      stateSize(node).width,
+      Math.max(...inner.map((m) => m.width)) + 2 * CONTAINER_PADDING,
+    );
+    const height = y - BRANCH_GAP + CONTAINER_PADDING;
     g.setNode(node.id, { width, height });
   }
   graph.edges.forEach((edge, index) => {

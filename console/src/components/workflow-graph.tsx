@@ -18,6 +18,7 @@ interface View {
 
 const MIN_SCALE = 0.2;
 const MAX_SCALE = 3;
+const READABLE_SCALE = 0.7;
 const clampScale = (scale: number) => Math.min(MAX_SCALE, Math.max(MIN_SCALE, scale));
 
 const STATUS_TEXT: Readonly<Record<StateStatus, string>> = {
@@ -139,9 +140,14 @@ export const WorkflowGraph = ({
 
   const fitView = () => {
     const width = frame.current?.clientWidth ?? laid.width;
-    const height = frame.current?.clientHeight ?? laid.height;
-    const scale = clampScale(Math.min(1, width / laid.width, height / laid.height));
-    setView({ scale, x: (width - laid.width * scale) / 2, y: 8 });
+    const height = Math.min(frame.current?.clientHeight ?? laid.height, laid.height);
+    // Fit the whole drawing, but never below a scale whose labels can still be read: pan for the rest.
+    const scale = clampScale(Math.max(READABLE_SCALE, Math.min(1, width / laid.width, height / laid.height)));
+    setView({
+      scale,
+      x: Math.max(8, (width - laid.width * scale) / 2),
+      y: Math.max(8, (height - laid.height * scale) / 2),
+    });
   };
   useEffect(fitView, [laid]);
 
@@ -211,6 +217,8 @@ export const WorkflowGraph = ({
       <div
         class="graph-frame"
         ref={frame}
+        // As tall as the drawing, up to most of the screen.
+        style={{ height: `min(72vh, ${Math.ceil(laid.height) + 24}px)` }}
         role="application"
         aria-roledescription="pannable drawing"
         // biome-ignore lint/a11y/noNoninteractiveTabindex: the drawing takes arrow keys to pan and zoom
