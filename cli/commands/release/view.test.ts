@@ -6,9 +6,11 @@ import { liveLines, plainTracker } from './view.js';
 
 const NOW = '2026-01-01T00:00:00.000Z';
 
-const job = (hostId: string, state: string, extra: Record<string, unknown> = {}) => ({
+type Job = ReleaseDetailView['jobs'][number];
+
+const job = (hostId: string, state: Job['state'], extra: Partial<Job> = {}): Job => ({
   id: `rel-1.${hostId}.deploy`,
-  parentType: 'release' as const,
+  parentType: 'release',
   parentId: 'rel-1',
   hostId,
   action: 'deploy',
