@@ -5,7 +5,7 @@ import { Worker } from 'node:worker_threads';
  * SHA-256 of a byte stream, computed on a worker thread so the thread reading the stream (an
  * HTTP body, file parts being uploaded) keeps reading while the previous bytes are hashed: two
  * cores instead of one taking turns. Chunks are gathered into 1 MiB batches whose memory is
- * handed to the worker (transferred, not copied); at most MAX_QUEUED bytes wait for it, so a
+ * handed to the worker and back (transferred, not copied); at most MAX_QUEUED bytes wait for it, so a
  * slow hash holds the reader back instead of growing memory. Where no worker can start, the
  * same digest is computed inline.
  */
@@ -23,7 +23,7 @@ parentPort.on('message', (batch) => {
     return;
   }
   hash.update(new Uint8Array(batch));
-  parentPort.postMessage({ done: batch.byteLength });
+  parentPort.postMessage({ done: batch }, [batch]);
 });
 `;
 
@@ -60,7 +60,11 @@ export const sha256Sink = (options: { inline?: boolean } = {}): Sha256Sink => {
   let failure: Error | undefined;
   let queued = 0;
   let size = 0;
-  let batch = Buffer.allocUnsafeSlow(BATCH);
+  // Batches come back once hashed and are filled again: no allocation per MiB, and memory
+  // stays at MAX_QUEUED plus one batch instead of waiting for the worker's garbage collector.
+  const free: ArrayBuffer[] = [];
+  const nextBatch = (): Buffer => Buffer.from(free.pop() ?? new ArrayBuffer(BATCH));
+  let batch = nextBatch();
   let filled = 0;
   let wake: (() => void) | undefined;
   let finished: ((digest: string) => void) | undefined;
@@ -69,12 +73,14 @@ export const sha256Sink = (options: { inline?: boolean } = {}): Sha256Sink => {
     wake?.();
     finished?.('');
   };
-  worker.on('message', (message: { done?: number; digest?: string }) => {
+  worker.on('message', (message: { done?: ArrayBuffer; digest?: string }) => {
     if (message.digest !== undefined) {
       finished?.(message.digest);
       return;
     }
-    queued -= message.done ?? 0;
+    if (!message.done) return;
+    queued -= message.done.byteLength;
+    if (message.done.byteLength === BATCH) free.push(message.done);
     wake?.();
   });
   worker.on('error', fail);
@@ -92,7 +98,7 @@ export const sha256Sink = (options: { inline?: boolean } = {}): Sha256Sink => {
       filled === batch.buffer.byteLength ? batch.buffer : batch.buffer.slice(0, filled);
     queued += filled;
     worker.postMessage(message, [message]);
-    batch = Buffer.allocUnsafeSlow(BATCH);
+    batch = nextBatch();
     filled = 0;
   };
 
