@@ -2,6 +2,7 @@ import { RELAY_ACTIVITY_NAME } from '../core/model/index.js';
 import { actionDefinition, PLAN_ACTION_FUNCTION, RECORD_ACTION_FUNCTION } from '../workflows/action.js';
 import { activityArn } from '../workflows/asl.js';
 import {
+  AUTO_RELEASE_FUNCTION,
   INTAKE_REGISTER_FUNCTION,
   intakeDefinition,
   PLAN_STAGING_FUNCTION,
@@ -71,6 +72,8 @@ export const WORKFLOWS: readonly WorkflowSpec[] = [
       [VERIFY_PACKAGE_FUNCTION]: 'functions/tasks/verify-package/handler.ts',
       [PLAN_STAGING_FUNCTION]: 'functions/tasks/plan-staging/handler.ts',
       [VERIFY_ORIGINS_FUNCTION]: 'functions/tasks/verify-origins/handler.ts',
+      // Starts the release machine: cdk/stacks/gsm-stack.ts gives it that machine's ARN and right.
+      [AUTO_RELEASE_FUNCTION]: 'functions/tasks/auto-release/handler.ts',
     },
   },
 ];

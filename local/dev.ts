@@ -305,6 +305,7 @@ const LAMBDA_MODULES: Readonly<
   'gsm-verify-package': () => import('../functions/tasks/verify-package/handler.js'),
   'gsm-plan-staging': () => import('../functions/tasks/plan-staging/handler.js'),
   'gsm-verify-origins': () => import('../functions/tasks/verify-origins/handler.js'),
+  'gsm-auto-release': () => import('../functions/tasks/auto-release/handler.js'),
   'gsm-plan-release': () => import('../functions/tasks/plan-release/handler.js'),
   'gsm-await-approval': () => import('../functions/tasks/await-approval/handler.js'),
   'gsm-evaluate-wave': () => import('../functions/tasks/evaluate-wave/handler.js'),

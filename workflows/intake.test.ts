@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { IntakeHashPending, IntakeRefused } from '../functions/tasks/intake-register/register.js';
 import {
+  AUTO_RELEASE_FUNCTION,
   INTAKE_HASH_PENDING,
   INTAKE_REFUSED,
   INTAKE_REGISTER_FUNCTION,
@@ -21,7 +22,7 @@ describe('intakeDefinition', () => {
     expect(retry.some((r) => r.ErrorEquals.includes(INTAKE_HASH_PENDING))).toBe(true);
   });
 
-  it('invokes exactly the four intake functions and stages through the relay activity', () => {
+  it('invokes exactly the five intake functions and stages through the relay activity', () => {
     const text = JSON.stringify(intakeDefinition({ relayActivityArn: RELAY }));
     const functions = new Set([...text.matchAll(/"FunctionName":"([^"]+)"/g)].map((m) => m[1]));
     expect([...functions].sort()).toEqual(
@@ -30,9 +31,23 @@ describe('intakeDefinition', () => {
         VERIFY_PACKAGE_FUNCTION,
         PLAN_STAGING_FUNCTION,
         VERIFY_ORIGINS_FUNCTION,
+        AUTO_RELEASE_FUNCTION,
       ].sort(),
     );
     expect(text).toContain(`"Resource":"${RELAY}"`);
+  });
+
+  it('asks for an auto-release only once staging is done, and never fails the intake over it', () => {
+    const { States } = intakeDefinition({ relayActivityArn: RELAY });
+    const staged = States.StagingDone as unknown as { Choices: { Next: string }[] };
+    const auto = States.AutoRelease as unknown as {
+      Next: string;
+      Catch: { ErrorEquals: string[]; Next: string }[];
+    };
+
+    expect(staged.Choices[0]?.Next).toBe('AutoRelease');
+    expect(auto.Next).toBe('Done');
+    expect(auto.Catch).toEqual([expect.objectContaining({ ErrorEquals: ['States.ALL'], Next: 'Done' })]);
   });
 
   it('keeps every task timeout within what the emulator can time (≤ 2147483 s)', () => {

@@ -13,6 +13,7 @@ export const INTAKE_REGISTER_FUNCTION = 'gsm-intake-register';
 export const VERIFY_PACKAGE_FUNCTION = 'gsm-verify-package';
 export const PLAN_STAGING_FUNCTION = 'gsm-plan-staging';
 export const VERIFY_ORIGINS_FUNCTION = 'gsm-verify-origins';
+export const AUTO_RELEASE_FUNCTION = 'gsm-auto-release';
 
 /** Origins copying at once; each is one relay shard with one stage job. */
 export const STAGE_MAP_CONCURRENCY = 4;
@@ -51,7 +52,8 @@ export const VERIFY_TIMEOUT_SEC = 900;
  * A verified package is then staged: PlanStaging (one relay shard of one `stage` job per
  * origin; none registered: the package stays verified) → RunStage (bounded Map of relay
  * activity tasks) → VerifyOrigins (HEAD size and GET hash through each origin's public URL; a
- * bad copy is staged once more, then the origin is excluded and reported) → staged.
+ * bad copy is staged once more, then the origin is excluded and reported) → staged →
+ * AutoRelease (a release of it when the game's policy says autoRelease; never fails the intake).
  */
 export const intakeDefinition = ({ relayActivityArn }: IntakeDefinitionOptions): StateMachine => {
   const registered = {
@@ -123,7 +125,10 @@ export const intakeDefinition = ({ relayActivityArn }: IntakeDefinitionOptions):
         ],
         next: 'StagingDone',
       }),
-      StagingDone: choice([{ Variable: '$.staging.done', BooleanEquals: true, Next: 'Done' }], 'RunStage'),
+      StagingDone: choice(
+        [{ Variable: '$.staging.done', BooleanEquals: true, Next: 'AutoRelease' }],
+        'RunStage',
+      ),
       RunStage: inlineMap({
         Comment: 'Each origin agent downloads, verifies and publishes the package (through the relay)',
         ItemsPath: '$.staging.shards',
@@ -162,6 +167,20 @@ export const intakeDefinition = ({ relayActivityArn }: IntakeDefinitionOptions):
           { ErrorEquals: ['States.TaskFailed'], IntervalSeconds: 2, MaxAttempts: 2 },
         ],
         next: 'StagingDone',
+      }),
+      AutoRelease: lambdaTask(AUTO_RELEASE_FUNCTION, {
+        Comment:
+          'A staged package of a game whose policy says autoRelease starts its release; a refusal is logged, the intake still succeeds',
+        payload: { 'packageId.$': '$.staging.packageId' },
+        ResultSelector: { 'started.$': '$.Payload.started', 'result.$': '$.Payload' },
+        ResultPath: '$.autoRelease',
+        TimeoutSeconds: 60,
+        Retry: [
+          retryLambdaService,
+          { ErrorEquals: ['States.TaskFailed'], IntervalSeconds: 2, MaxAttempts: 2 },
+        ],
+        Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.autoReleaseError', Next: 'Done' }],
+        next: 'Done',
       }),
       RejectUnverifiable: lambdaTask(VERIFY_PACKAGE_FUNCTION, {
         Comment: 'Verification kept failing: reject, so the package never stays verifying',

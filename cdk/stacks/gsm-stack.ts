@@ -3,6 +3,7 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
 import { RELAY_ACTIVITY_NAME } from '../../core/model/index.js';
+import { AUTO_RELEASE_FUNCTION } from '../../workflows/intake.js';
 import { Alarms } from '../constructs/alarms.js';
 import { Api } from '../constructs/api.js';
 import { Data } from '../constructs/data.js';
@@ -77,6 +78,12 @@ export class GsmStack extends Stack {
     this.workflows = workflows;
     const stateMachines: Record<string, sfn.IStateMachine> = {};
     for (const [name, workflow] of Object.entries(workflows)) stateMachines[name] = workflow.stateMachine;
+    // Auto-release (the intake's last task) starts releases: that machine only.
+    const autoRelease = taskFunctions[AUTO_RELEASE_FUNCTION];
+    if (autoRelease && stateMachines.release) {
+      autoRelease.function.addEnvironment('GSM_STATE_MACHINE_RELEASE', stateMachines.release.stateMachineArn);
+      stateMachines.release.grantStartExecution(autoRelease.role);
+    }
 
     this.api = new Api(this, 'Api', {
       agentMasterSecret: this.secrets.agentMasterSecret,

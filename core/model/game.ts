@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { Id, Port, Timestamp } from './common.js';
+import { Target } from './release.js';
 
 /**
  * How gsm asks a running game server whether it is healthy. `gamedig` types name a game
@@ -33,7 +34,22 @@ export const GameInput = z.object({
 });
 export type GameInput = z.input<typeof GameInput>;
 
+/**
+ * What happens when a package of the game has been verified and staged: with autoRelease, a
+ * release of it to `target` with `strategy` starts by itself.
+ */
+export const ReleasePolicy = z
+  .object({
+    autoRelease: z.boolean(),
+    target: Target,
+    /** A release strategy (core/model/strategy.ts); parseStrategy checks it before it is stored. */
+    strategy: z.record(z.string(), z.unknown()).default({}),
+  })
+  .strict();
+export type ReleasePolicy = z.infer<typeof ReleasePolicy>;
+
 export const Game = GameInput.extend({
+  policy: ReleasePolicy.optional(),
   createdAt: Timestamp,
   updatedAt: Timestamp,
 });

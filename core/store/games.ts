@@ -1,9 +1,13 @@
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { NotFoundError } from '../errors.js';
-import { Game, GameInput, nowIso } from '../model/index.js';
+import { Game, GameInput, nowIso, ReleasePolicy } from '../model/index.js';
 import {
+  CONDITION,
   deleteExisting,
   getItem,
+  isConditionFailure,
   mapPage,
+  PK_NAME,
   putNew,
   queryPage,
   type StoreContext,
@@ -38,6 +42,26 @@ export const createGameStore = (ctx: StoreContext): GameStore => {
     async list(page) {
       const result = await queryPage(ctx, { index: BY_TYPE, partition: ENTITY.game }, page);
       return mapPage(result, (item) => toRecord(Game, item, 'game'));
+    },
+    async setPolicy(name, input) {
+      const policy = validate(ReleasePolicy, input, 'release policy');
+      try {
+        const out = await ctx.documents.send(
+          new UpdateCommand({
+            TableName: ctx.table,
+            Key: itemKey(ENTITY.game, name),
+            UpdateExpression: 'SET #policy = :policy, #updatedAt = :now',
+            ConditionExpression: CONDITION.exists,
+            ExpressionAttributeNames: { ...PK_NAME, '#policy': 'policy', '#updatedAt': 'updatedAt' },
+            ExpressionAttributeValues: { ':policy': policy, ':now': nowIso() },
+            ReturnValues: 'ALL_NEW',
+          }),
+        );
+        return toRecord(Game, out.Attributes ?? {}, 'game');
+      } catch (error) {
+        if (isConditionFailure(error)) throw new NotFoundError('game', name, { cause: error });
+        throw error;
+      }
     },
     async remove(name) {
       await deleteExisting(ctx, itemKey(ENTITY.game, name), 'game', name);

@@ -21,6 +21,7 @@ import type {
   Page,
   PageRequest,
   Release,
+  ReleasePolicy,
   ReleaseState,
   Role,
   Tags,
@@ -43,6 +44,8 @@ export interface GameStore {
   list(page?: PageRequest): Promise<Page<Game>>;
   /** NotFoundError when there is no such game. */
   remove(name: string): Promise<void>;
+  /** Sets (replaces) the game's release policy; NotFoundError when there is no such game. */
+  setPolicy(name: string, policy: ReleasePolicy): Promise<Game>;
 }
 
 export interface HostStore {
