@@ -2,8 +2,8 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { describe, expect, it } from 'vitest';
-import { actionsOf, baseResources, statementsOfRole, testStack } from '../test-support.js';
-import { Api } from './api.js';
+import { actionsOf, baseResources, resourcesOf, statementsOfRole, testStack } from '../test-support.js';
+import { Api, consoleCommandHooks } from './api.js';
 
 const build = () => {
   const stack = testStack();
@@ -74,7 +74,7 @@ describe('Api', () => {
     });
   });
 
-  it('may use the table, upload and remove packages and start the workflows it was given, and nothing more', () => {
+  it('may use the table, upload and remove packages, start the workflows it was given and read releases, and nothing more', () => {
     // Act
     const { template } = build();
 
@@ -96,6 +96,9 @@ describe('Api', () => {
         's3:GetObject',
         's3:ListMultipartUploadParts',
         's3:PutObject',
+        'states:DescribeStateMachine',
+        'states:DescribeStateMachineForExecution',
+        'states:GetExecutionHistory',
         'states:SendTaskFailure',
         'states:SendTaskSuccess',
         'states:StartExecution',
@@ -103,6 +106,38 @@ describe('Api', () => {
         'xray:PutTraceSegments',
       ].sort(),
     );
+  });
+
+  it('reads the release machine and the histories of its executions only', () => {
+    // Act
+    const { stack, release, template } = build();
+
+    // Assess
+    const statements = statementsOfRole(template, 'ApiHandlerRole');
+    const reads = statements.filter((s) => actionsOf(s).includes('states:GetExecutionHistory'));
+    expect(reads).toHaveLength(1);
+    expect(actionsOf(reads[0]!)).toEqual([
+      'states:DescribeStateMachineForExecution',
+      'states:GetExecutionHistory',
+    ]);
+    const [executions] = resourcesOf(reads[0]!);
+    expect(JSON.stringify(executions)).toContain(':execution:');
+    expect(JSON.stringify(executions)).toContain(JSON.stringify(stack.resolve(release.stateMachineArn)));
+    expect(JSON.stringify(executions)).toMatch(/:\*"\]\]\}$/);
+    const describe = statements.filter((s) => actionsOf(s).includes('states:DescribeStateMachine'));
+    expect(describe.map(resourcesOf)).toEqual([[stack.resolve(release.stateMachineArn)]]);
+  });
+
+  it('bundles the built console next to the handler, and refuses to bundle without it', () => {
+    // Act
+    const commands = consoleCommandHooks.afterBundling('/repo', '/asset');
+
+    // Assess
+    expect(commands).toEqual([
+      expect.stringContaining('test -f "/repo/dist/console/index.html" ||'),
+      'cp -R "/repo/dist/console" "/asset/console"',
+    ]);
+    expect(commands[0]).toContain('run npm run build');
   });
 
   it('reads the agent master secret by ARN at start, with read access to that secret only', () => {

@@ -1,8 +1,9 @@
-import { Duration, Validations } from 'aws-cdk-lib';
+import { ArnFormat, Duration, Stack, Validations } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import * as apigw from 'aws-cdk-lib/aws-apigatewayv2';
 import * as integrations from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
@@ -26,7 +27,6 @@ export interface ApiProps {
   readonly entry?: string;
 }
 
-/** What the API does to workflows so far: start them. Reading and stopping executions come with releases. */
 /**
  * Start workflows, and answer a release's approval gate (approve = SendTaskSuccess on the token
  * the gate stored, reject/cancel = SendTaskFailure); scoped to gsm's own state machines.
@@ -36,6 +36,26 @@ export const API_EXECUTION_ACTIONS = [
   'states:SendTaskSuccess',
   'states:SendTaskFailure',
 ] as const;
+
+/** GET /v1/releases/:id/workflow: the machine an execution ran, and the execution's history. */
+export const API_RELEASE_READ_ACTIONS = [
+  'states:DescribeStateMachineForExecution',
+  'states:GetExecutionHistory',
+] as const;
+
+/**
+ * The console's files (dist/console, built by `npm run build`) go into the API's bundle next to
+ * index.mjs, where functions/api/routes/console.ts looks first. A missing build fails the bundle
+ * with the step to run, instead of deploying an API whose /console answers 503.
+ */
+export const consoleCommandHooks: nodejs.ICommandHooks = {
+  beforeBundling: () => [],
+  beforeInstall: () => [],
+  afterBundling: (inputDir, outputDir) => [
+    `test -f "${inputDir}/dist/console/index.html" || { echo "dist/console is missing: run npm run build before cdk synth or deploy" >&2; exit 1; }`,
+    `cp -R "${inputDir}/dist/console" "${outputDir}/console"`,
+  ],
+};
 
 /**
  * The HTTP API: API Gateway (HTTP API, `$default` stage, throttled, access-logged) in front
@@ -60,6 +80,7 @@ export class Api extends Construct {
       },
       memorySize: 1024,
       timeout: Duration.seconds(29),
+      commandHooks: consoleCommandHooks,
     });
     props.data.grantReadWrite(this.handler.role);
     props.packages.grantUpload(this.handler.role);
@@ -74,6 +95,9 @@ export class Api extends Construct {
         }),
       );
     }
+
+    const release = props.stateMachines?.release;
+    if (release) this.grantReleaseRead(release);
 
     this.httpApi = new apigw.HttpApi(this, 'HttpApi', {
       description: 'gsm API',
@@ -108,6 +132,36 @@ export class Api extends Construct {
         'The Hono app authenticates every route but /v1/health with hashed bearer API keys and roles ' +
         '(functions/api/middleware/auth.ts), the same in AWS as locally.',
     });
+  }
+
+  /** The release machine's definition and its executions' histories: that machine's executions only. */
+  private grantReleaseRead(machine: sfn.IStateMachine): void {
+    const stack = Stack.of(this);
+    const machineName = stack.splitArn(machine.stateMachineArn, ArnFormat.COLON_RESOURCE_NAME).resourceName;
+    const executions = stack.formatArn({
+      service: 'states',
+      resource: 'execution',
+      resourceName: `${machineName}:*`,
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
+    this.handler.role.addToPolicy(
+      new iam.PolicyStatement({ actions: [...API_RELEASE_READ_ACTIONS], resources: [executions] }),
+    );
+    // cdk-nag names the finding by the rendered ARN, the machine's name token included.
+    const rendered = JSON.stringify(stack.resolve(machineName));
+    Validations.of(this.handler.role).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:${rendered}:*]`,
+      reason:
+        'Execution ARNs end in the execution name (the release id), unknown at deploy time: the wildcard ' +
+        'covers the executions of the release state machine only, for two read-only calls.',
+    });
+    // A release whose execution never started shows its machine's definition.
+    this.handler.role.addToPolicy(
+      new iam.PolicyStatement({
+        actions: ['states:DescribeStateMachine'],
+        resources: [machine.stateMachineArn],
+      }),
+    );
   }
 
   public get url(): string {

@@ -18,6 +18,8 @@ export interface NodeFunctionProps {
   readonly environment?: Readonly<Record<string, string>>;
   readonly memorySize?: number;
   readonly timeout?: Duration;
+  /** Shell steps around esbuild, e.g. files the bundle reads at run time (the API's console). */
+  readonly commandHooks?: nodejs.ICommandHooks;
 }
 
 /**
@@ -70,6 +72,7 @@ export class NodeFunction extends Construct {
           "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
         // The runtime ships SDK v3, but gsm pins its own versions: bundle them for one code path.
         externalModules: [],
+        ...(props.commandHooks ? { commandHooks: props.commandHooks } : {}),
       },
     });
     // X-Ray takes no resource-level permissions; tracing is on, so its role holds these on '*'.
