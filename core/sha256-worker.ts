@@ -63,8 +63,8 @@ export const sha256Sink = (options: { inline?: boolean } = {}): Sha256Sink => {
   // Batches come back once hashed and are filled again: no allocation per MiB, and memory
   // stays at MAX_QUEUED plus one batch instead of waiting for the worker's garbage collector.
   const free: ArrayBuffer[] = [];
-  const nextBatch = (): Buffer => Buffer.from(free.pop() ?? new ArrayBuffer(BATCH));
-  let batch = nextBatch();
+  let memory: ArrayBuffer = new ArrayBuffer(BATCH);
+  let batch = Buffer.from(memory);
   let filled = 0;
   let wake: (() => void) | undefined;
   let finished: ((digest: string) => void) | undefined;
@@ -94,11 +94,11 @@ export const sha256Sink = (options: { inline?: boolean } = {}): Sha256Sink => {
     while (queued >= MAX_QUEUED && !failure) await new Promise<void>((resolve) => (wake = resolve));
     if (failure) throw failure;
     // A full batch is handed over as is; only the last, shorter one is copied to its length.
-    const message: ArrayBuffer =
-      filled === batch.buffer.byteLength ? batch.buffer : batch.buffer.slice(0, filled);
+    const message = filled === BATCH ? memory : memory.slice(0, filled);
     queued += filled;
     worker.postMessage(message, [message]);
-    batch = nextBatch();
+    memory = free.pop() ?? new ArrayBuffer(BATCH);
+    batch = Buffer.from(memory);
     filled = 0;
   };
 

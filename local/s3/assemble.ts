@@ -46,7 +46,7 @@ const catInto = (sources: readonly string[], fd: number): Promise<void> =>
   new Promise((resolve, reject) => {
     const child = spawn('cat', ['--', ...sources], { stdio: ['ignore', fd, 'pipe'] });
     let stderr = '';
-    child.stderr.on('data', (chunk: Buffer) => {
+    child.stderr?.on('data', (chunk: Buffer) => {
       stderr += chunk.toString();
     });
     child.on('error', reject);
