@@ -31,8 +31,28 @@ const common = (config: AwsConfig) => ({
   ...(config.credentials ? { credentials: { ...config.credentials } } : {}),
 });
 
-export const createDynamoDbClient = (config: AwsConfig): DynamoDBClient =>
-  new DynamoDBClient({ ...common(config), endpoint: config.endpoints?.dynamodb });
+/**
+ * `maxRequests` bounds the requests in flight (the SDK's default is 50 sockets); the rest wait
+ * in the client. A bursty writer (the relay) thus cannot fill a single-threaded emulator's
+ * queue ahead of everyone else's reads. Queueing is then deliberate, hence no socket warning.
+ */
+export const createDynamoDbClient = (
+  config: AwsConfig,
+  { maxRequests }: { maxRequests?: number } = {},
+): DynamoDBClient =>
+  new DynamoDBClient({
+    ...common(config),
+    endpoint: config.endpoints?.dynamodb,
+    ...(maxRequests
+      ? {
+          requestHandler: {
+            httpAgent: { keepAlive: true, maxSockets: maxRequests },
+            httpsAgent: { keepAlive: true, maxSockets: maxRequests },
+            socketAcquisitionWarningTimeout: 600_000,
+          },
+        }
+      : {}),
+  });
 
 export const createDocumentClient = (client: DynamoDBClient): DynamoDBDocumentClient =>
   DynamoDBDocumentClient.from(client, {

@@ -23,6 +23,7 @@ const Env = z.object({
   GSM_RELAY_POLLERS: Int(1, 64).default(2),
   GSM_RELAY_MAX_TASKS: Int(1, 256).default(16),
   GSM_RELAY_MAX_IN_FLIGHT: Int(1, 10_000).default(1000),
+  GSM_RELAY_DYNAMODB_MAX_REQUESTS: Int(1, 1000).default(8),
   GSM_RELAY_HEARTBEAT_SEC: z.coerce.number().min(0.1).max(3600).default(20),
   GSM_RELAY_CONNECT_TIMEOUT_MS: Int(100, 120_000).default(5000),
   GSM_RELAY_SHUTDOWN_GRACE_SEC: z.coerce.number().min(0).max(3600).default(90),
@@ -56,6 +57,12 @@ export interface RelayConfig {
   readonly maxTasks: number;
   /** Host jobs in flight across every shard (the global semaphore). */
   readonly maxInFlight: number;
+  /**
+   * DynamoDB requests in flight at once. Concurrent job writes beyond it wait and go out as
+   * bigger batches (transactions where DynamoDB has them), and a fan-out never holds more than
+   * this many requests in a single-threaded local DynamoDB's queue, ahead of the API's reads.
+   */
+  readonly dynamoDbMaxRequests: number;
   readonly heartbeatMs: number;
   readonly connectTimeoutMs: number;
   readonly shutdownGraceMs: number;
@@ -85,6 +92,7 @@ export const relayConfig = (input: RelayConfigInput): RelayConfig => ({
   pollers: input.pollers ?? 2,
   maxTasks: input.maxTasks ?? 16,
   maxInFlight: input.maxInFlight ?? 1000,
+  dynamoDbMaxRequests: input.dynamoDbMaxRequests ?? 8,
   heartbeatMs: input.heartbeatMs ?? 20_000,
   connectTimeoutMs: input.connectTimeoutMs ?? 5000,
   shutdownGraceMs: input.shutdownGraceMs ?? 90_000,
@@ -128,6 +136,7 @@ export const relayConfigFromEnv = (env: NodeJS.ProcessEnv = process.env): RelayC
     pollers: e.GSM_RELAY_POLLERS,
     maxTasks: e.GSM_RELAY_MAX_TASKS,
     maxInFlight: e.GSM_RELAY_MAX_IN_FLIGHT,
+    dynamoDbMaxRequests: e.GSM_RELAY_DYNAMODB_MAX_REQUESTS,
     heartbeatMs: e.GSM_RELAY_HEARTBEAT_SEC * 1000,
     connectTimeoutMs: e.GSM_RELAY_CONNECT_TIMEOUT_MS,
     shutdownGraceMs: e.GSM_RELAY_SHUTDOWN_GRACE_SEC * 1000,

@@ -1,4 +1,4 @@
-import { createAwsClients } from '../core/aws.js';
+import { createDocumentClient, createDynamoDbClient, createSfnClient } from '../core/aws.js';
 import { createLogger } from '../core/log.js';
 import { createStore } from '../core/store/index.js';
 import { relayConfigFromEnv } from './config.js';
@@ -13,9 +13,10 @@ import { startRelay } from './relay.js';
 export const runRelay = async (): Promise<number> => {
   const config = relayConfigFromEnv();
   const logger = createLogger('relay', { level: config.service.logLevel });
-  const clients = createAwsClients(config.service.aws);
-  const store = createStore({ documents: clients.documents, table: config.service.table });
-  const relay = await startRelay(config, { store, sfn: clients.sfn, logger });
+  const dynamodb = createDynamoDbClient(config.service.aws, { maxRequests: config.dynamoDbMaxRequests });
+  const sfn = createSfnClient(config.service.aws);
+  const store = createStore({ documents: createDocumentClient(dynamodb), table: config.service.table });
+  const relay = await startRelay(config, { store, sfn, logger });
   const signal = await new Promise<NodeJS.Signals>((resolve) => {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);
@@ -28,7 +29,7 @@ export const runRelay = async (): Promise<number> => {
   process.once('SIGINT', hurry);
   process.once('SIGTERM', hurry);
   await relay.close();
-  clients.sfn.destroy();
-  clients.dynamodb.destroy();
+  sfn.destroy();
+  dynamodb.destroy();
   return 0;
 };
