@@ -237,25 +237,26 @@ const main = async (): Promise<void> => {
     `ready in ${fmt(performance.now() - setupStarted)}: ${DYNAMODB}, ${HOSTS} agents, Step Functions + API, each in its own process`,
   );
 
-  const ddb = createDynamoDbClient({
-    region: 'us-east-1',
-    endpoints: { dynamodb: ready.dynamodb },
-    credentials: LOCAL_CREDENTIALS,
+  const config = relayConfig({
+    relayId: 'bench-relay',
+    activityArn: ready.activityArn,
+    masterSecret: MASTER,
+    maxInFlight: 1000,
+    heartbeatMs: 10_000,
+    monitor: { enabled: false },
+    ...(process.env.BENCH_DYNAMODB_MAX_REQUESTS
+      ? { dynamoDbMaxRequests: Number(process.env.BENCH_DYNAMODB_MAX_REQUESTS) }
+      : {}),
   });
+  // The relay's own DynamoDB client, built as `gsm relay` builds it (relay/main.ts).
+  const ddb = createDynamoDbClient(
+    { region: 'us-east-1', endpoints: { dynamodb: ready.dynamodb }, credentials: LOCAL_CREDENTIALS },
+    { maxRequests: config.dynamoDbMaxRequests },
+  );
   const store = createStore({ documents: createDocumentClient(ddb), table: TABLE });
   const sfn = new SFNClient({ endpoint: ready.sfn, region: 'us-east-1', credentials: LOCAL_CREDENTIALS });
   // The relay's own client: it long-polls and heartbeats; executions are driven from the world.
-  const relay = await startRelay(
-    relayConfig({
-      relayId: 'bench-relay',
-      activityArn: ready.activityArn,
-      masterSecret: MASTER,
-      maxInFlight: 1000,
-      heartbeatMs: 10_000,
-      monitor: { enabled: false },
-    }),
-    { store, sfn, logger: createLogger('relay', { level: 'warn' }) },
-  );
+  const relay = await startRelay(config, { store, sfn, logger: createLogger('relay', { level: 'warn' }) });
 
   let runId = 0;
   const action = async (hosts: number): Promise<{ wallMs: number; cpuMs: number }> => {
