@@ -19,8 +19,11 @@ export const TERMINAL_RELEASE_STATES: readonly ReleaseState[] = [
   'cancelled',
 ];
 
-/** What an ended release may still become: a later rollback of the hosts it changed. */
-export const ROLLBACK_FROM_STATES: readonly ReleaseState[] = ['succeeded', 'failed'];
+/**
+ * Ended states a later rollback starts from (then rolled_back): the release left hosts changed,
+ * within its budget, without a rollback (strategy rollback none), or cancelled without one.
+ */
+export const ROLLBACK_FROM_STATES: readonly ReleaseState[] = ['succeeded', 'failed', 'cancelled'];
 
 /** Version key of a host whose version is not known (never observed, job result missing). */
 export const UNKNOWN_VERSION = 'unknown';

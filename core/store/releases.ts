@@ -181,7 +181,7 @@ export const createReleaseStore = (ctx: StoreContext): ReleaseStore => {
             ? `release '${id}' is already rolled back`
             : current.rollbackRequestedAt
               ? `release '${id}' is already being rolled back`
-              : `release '${id}' is ${current.state}: only a succeeded or failed release can be rolled back`,
+              : `release '${id}' is ${current.state}: only a succeeded, failed or cancelled release can be rolled back`,
           current,
           { cause: error },
         );

@@ -136,14 +136,14 @@ export interface ReleaseStore {
    */
   requestCancel(id: string, reason: string): Promise<{ before: Release; requested: boolean }>;
   /**
-   * Marks an ended (succeeded or failed) release as being rolled back; StateConflictError when it
+   * Marks an ended (succeeded, failed or cancelled) release as being rolled back; StateConflictError when it
    * is in another state or a rollback was already asked for.
    */
   requestRollback(id: string): Promise<Release>;
   /**
    * Conditional on `from` (when given) and on the release not being terminal; StateConflictError
    * (with `current`) otherwise, except that a repeat of the current state returns it unchanged.
-   * The one exception: `to: 'rolled_back'` with `from` naming only succeeded/failed is the later
+   * The one exception: `to: 'rolled_back'` with `from` naming only ROLLBACK_FROM_STATES is the later
    * rollback of an ended release.
    */
   transition(

@@ -252,6 +252,44 @@ describe('release operations over HTTP', () => {
     );
   });
 
+  it('with rollback none, refuses a rollback of the running release (409), then rolls back the cancelled one', async () => {
+    const held = holdOn('h2');
+    relay = startFakeRelay({
+      sfn: stack.sfn,
+      activityArn: stack.activityArn,
+      store: db.store,
+      decide: held.decide,
+    });
+    const { body: created } = await create(
+      { hosts: ['h1', 'h2', 'h3'] },
+      { canary: 1, batch: 1, rollback: 'none' },
+    );
+    await held.started;
+
+    const refused = await call(`/v1/releases/${created.id}/rollback`, { method: 'POST', body: {} });
+    const cancelled = await call(`/v1/releases/${created.id}/cancel`, { method: 'POST', body: {} });
+    held.open();
+    const ended = await untilEnded(created.id);
+    const rolled = await call(`/v1/releases/${created.id}/rollback`, { method: 'POST', body: {} });
+    await untilExecutionsEnd(created.id);
+
+    expect(refused.status).toBe(409);
+    expect(((await refused.json()) as { error: string }).error).toContain('strategy rollback none');
+    expect(cancelled.status).toBe(200);
+    expect(ended).toMatchObject({
+      state: 'cancelled',
+      reason: 'cancelled by an operator',
+      versions: { '1.1.0': 2, '1.0.0': 1 },
+    });
+    expect(rolled.status).toBe(200);
+    const back = await detail(created.id);
+    expect(back).toMatchObject({ state: 'rolled_back', versions: { '1.0.0': 3 } });
+    expect(back.jobs.filter((j) => j.action === 'rollback').map((j) => [j.hostId, j.state])).toEqual([
+      ['h1', 'succeeded'],
+      ['h2', 'succeeded'],
+    ]);
+  });
+
   it('streams a release as Server-Sent Events through to end', async () => {
     relay = startFakeRelay({ sfn: stack.sfn, activityArn: stack.activityArn, store: db.store });
     const { body: created } = await create({ hosts: ['h1', 'h2'] }, { canary: 1, batch: 1 });

@@ -9,10 +9,11 @@ import { GsmError, StateConflictError } from '../../../core/errors.js';
 import {
   Id,
   Job,
+  parseStrategy,
   RELEASE_CANCELLED_ERROR,
-  RELEASE_JOB_ACTIONS,
   RELEASE_REJECTED_ERROR,
   Release,
+  ROLLBACK_FROM_STATES,
   rollbackExecutionName,
   STOP_COUNTER,
   Target,
@@ -20,7 +21,7 @@ import {
 } from '../../../core/model/index.js';
 import type { Store } from '../../../core/store/types.js';
 import { startRelease } from '../../tasks/plan-release/start.js';
-import { allJobs } from '../../tasks/plan-rollback/rollback.js';
+import { changedHosts } from '../../tasks/plan-rollback/rollback.js';
 import type { ApiWorkflows } from '../env.js';
 import { requireRole } from '../middleware/auth.js';
 import { router } from '../router.js';
@@ -98,7 +99,7 @@ const cancelRelease = decide(
 );
 const rollbackRelease = decide(
   'rollback',
-  'Roll a release back: a running one is cancelled (and rolls back); an ended one that changed hosts puts them back on their previous version and ends rolled_back',
+  'Roll a release back: a running one is cancelled and rolls back (409 when its strategy says rollback none); an ended one (succeeded, failed, cancelled) puts the hosts it changed and nothing rolled back yet on their previous version and ends rolled_back',
 );
 
 /** The release, when it is waiting at a gate: approve and reject mean nothing otherwise. */
@@ -171,15 +172,13 @@ const rollbackEnded = async (store: Store, workflows: ApiWorkflows | undefined, 
   if (release.state === 'rolled_back') {
     throw new StateConflictError(`release '${release.id}' is already rolled back`, withoutToken(release));
   }
-  const changed = (await allJobs(store, release.id))
-    .filter((job) => job.action === RELEASE_JOB_ACTIONS.deploy && job.state === 'succeeded')
-    .map((job) => job.hostId);
-  if (release.state !== 'succeeded' && release.state !== 'failed') {
+  if (!ROLLBACK_FROM_STATES.includes(release.state)) {
     throw new StateConflictError(
-      `release '${release.id}' is ${release.state}: only a succeeded or failed release can be rolled back`,
+      `release '${release.id}' is ${release.state}: only a succeeded, failed or cancelled release can be rolled back`,
       withoutToken(release),
     );
   }
+  const changed = await changedHosts(store, release.id);
   if (changed.length === 0) {
     throw new StateConflictError(
       `release '${release.id}' changed no host: there is nothing to roll back`,
@@ -260,6 +259,12 @@ export const releaseRoutes = (store: Store, workflows?: ApiWorkflows) =>
       const reason = c.req.valid('json').reason ?? 'rolled back by an operator';
       const release = await store.releases.get(id);
       const live = ['pending', 'running', 'waiting_approval'].includes(release.state);
+      if (live && release.state !== 'pending' && parseStrategy(release.strategy).rollback === 'none') {
+        throw new StateConflictError(
+          `release '${id}' has strategy rollback none, so a cancel would leave its hosts changed: cancel it, then roll it back once it has ended`,
+          withoutToken(release),
+        );
+      }
       const after = live
         ? await cancel(store, workflows, id, reason)
         : await rollbackEnded(store, workflows, release);

@@ -31,6 +31,22 @@ export const allJobs = async (store: Store, parentId: string): Promise<Job[]> =>
 };
 
 /**
+ * The hosts a release switched to its version and nothing has rolled back yet: a host with a
+ * rollback job already (a rollback that ran, even one that failed) is not tried twice.
+ */
+export const changedHosts = async (store: Store, releaseId: string): Promise<string[]> => {
+  const [deploys, rollbacks] = await Promise.all([
+    allJobs(store, releaseId),
+    allJobs(store, rollbackParentId(releaseId)),
+  ]);
+  const triedBack = new Set(rollbacks.map((job) => job.hostId));
+  return deploys
+    .filter((job) => job.action === RELEASE_JOB_ACTIONS.deploy && job.state === 'succeeded')
+    .map((job) => job.hostId)
+    .filter((hostId) => !triedBack.has(hostId));
+};
+
+/**
  * PlanRollback: one `rollback` job per host this release switched to its version, i.e. whose
  * deploy succeeded. A failed deploy already switched back on the agent (its health check
  * failed) or never switched; rolling it back again would switch to an older version still.
@@ -42,9 +58,7 @@ export const planRollback = async (
 ): Promise<PlanRollbackResult> => {
   const release = await store.releases.get(event.releaseId);
   const strategy = parseStrategy(release.strategy);
-  const changed = (await allJobs(store, release.id))
-    .filter((job) => job.action === RELEASE_JOB_ACTIONS.deploy && job.state === 'succeeded')
-    .map((job) => job.hostId);
+  const changed = await changedHosts(store, release.id);
   // Wave order, not id order: the canary, changed first, goes back first.
   const order = new Map(release.hostIds.map((id, i) => [id, i]));
   changed.sort((a, b) => (order.get(a) ?? 0) - (order.get(b) ?? 0));
