@@ -4,20 +4,24 @@
  * through the real upload, intake and staging path and released to group=demo with canary 1,
  * batch 25%, maxErrors 1, by gsm dev itself. demo-07 (fault=health) fails its health check with
  * the very package every other host runs, goes back to 1.0.0, and the release succeeds within
- * its budget. Then an approval gate, answered with `gsm release approve`, on the same stack.
+ * its budget. Then, on the same stack, an approval gate answered with `gsm release approve`, and
+ * an upload that a game's auto-release policy ships without any command.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Release } from '../../core/model/index.js';
 import { DEMO_BASE_VERSION, DEMO_FAULT_HOST, DEMO_NEXT_VERSION } from '../../local/demo/index.js';
 import { type DemoReleaseOutcome, type DevStack, startDevStack } from '../../local/dev.js';
 import {
+  callApi,
   deploysOf,
   eventually,
   gsmDev,
   pushDemoBuild,
   releaseDetail,
+  releaseEnded,
   rollbacksOf,
   versionsBecome,
 } from '../helpers/release-e2e.js';
@@ -136,5 +140,35 @@ describe('the npm start demo release', () => {
     expect(watched.code, watched.stdout + watched.stderr).toBe(0);
     expect(watched.stdout).toMatch(new RegExp(`^release ${id} succeeded: 3 succeeded, 0 failed`, 'm'));
     await versionsBecome(stack, { 'demo-01': '1.2.0', 'demo-02': '1.2.0', 'demo-03': '1.2.0' });
+  });
+
+  it('an upload with an auto-release policy ships without a command', { timeout: 180_000 }, async () => {
+    // Prepare: the game's policy releases every staged package to three healthy hosts.
+    const policy = await callApi(stack, '/v1/games/demo/policy', {
+      method: 'PUT',
+      body: {
+        autoRelease: true,
+        target: { hosts: ['demo-01', 'demo-02', 'demo-03'] },
+        strategy: { canary: 1, batch: '100%', healthTimeoutSec: 10 },
+      },
+    });
+    expect(policy.status, JSON.stringify(policy.body)).toBe(200);
+
+    // Act: an upload, and nothing else.
+    await pushDemoBuild(stack, cwd, '1.3.0');
+
+    // Assess: a release of it started by itself and shipped it.
+    const started = await eventually(
+      'the auto-release of demo 1.3.0',
+      async () => {
+        const { body } = await callApi<{ items: Release[] }>(stack, '/v1/releases');
+        return body.items.find((r) => r.version === '1.3.0');
+      },
+      60_000,
+    );
+    const release = await releaseEnded(stack, started.id);
+    expect(release.state, JSON.stringify({ reason: release.reason, jobs: release.jobs })).toBe('succeeded');
+    expect(release.target).toEqual({ hosts: ['demo-01', 'demo-02', 'demo-03'] });
+    await versionsBecome(stack, { 'demo-01': '1.3.0', 'demo-02': '1.3.0', 'demo-03': '1.3.0' });
   });
 });
