@@ -130,6 +130,8 @@ describe('the web console', () => {
     await approve.waitFor({ timeout: 120_000 });
     await page.locator('[data-state="AwaitApproval"][data-status="running"]').waitFor({ timeout: UI_MS });
     expect(await page.locator('[data-release-state="waiting_approval"]').count()).toBe(1);
+    // Updates come over the release's event stream, not by polling.
+    await page.locator('.stream-live').waitFor({ timeout: UI_MS });
     await page.screenshot({ path: join(SCREENSHOTS, 'console-waiting-approval.png'), fullPage: true });
     await approve.click();
 
@@ -140,6 +142,20 @@ describe('the web console', () => {
     expect(await stateOf('AwaitApproval').getAttribute('data-status')).toBe('succeeded');
     expect(await page.getByRole('button', { name: 'Approve' }).count()).toBe(0);
     await page.screenshot({ path: join(SCREENSHOTS, 'console-release.png'), fullPage: true });
+
+    // Zoom and pan, by button and by keyboard, move the drawing; Fit shows all of it.
+    const view = () => page.locator('.graph-svg > g').getAttribute('transform');
+    const before = await view();
+    await page.getByRole('button', { name: 'Zoom in' }).click();
+    const zoomed = await view();
+    await page.locator('.graph-frame').focus();
+    await page.keyboard.press('ArrowLeft');
+    const panned = await view();
+    await page.getByRole('button', { name: 'Fit' }).click();
+    expect(zoomed).not.toBe(before);
+    expect(panned).not.toBe(zoomed);
+    expect(await view()).not.toBe(panned);
+    await page.screenshot({ path: join(SCREENSHOTS, 'console-release-overview.png'), fullPage: true });
   });
 
   it('lists hosts filtered by tag, and packages with their state, hash and origins', async () => {

@@ -138,18 +138,19 @@ export const WorkflowGraph = ({
   const drag = useRef<{ x: number; y: number; view: View } | undefined>(undefined);
   const [view, setView] = useState<View>({ scale: 1, x: 0, y: 0 });
 
-  const fitView = () => {
+  /** The whole drawing in view; `readable` keeps labels legible (pan for the rest), as on first view. */
+  const fitView = (readable = false) => {
     const width = frame.current?.clientWidth ?? laid.width;
-    const height = Math.min(frame.current?.clientHeight ?? laid.height, laid.height);
-    // Fit the whole drawing, but never below a scale whose labels can still be read: pan for the rest.
-    const scale = clampScale(Math.max(READABLE_SCALE, Math.min(1, width / laid.width, height / laid.height)));
+    const height = frame.current?.clientHeight ?? laid.height;
+    const whole = Math.min(1, (width - 16) / laid.width, (height - 16) / laid.height);
+    const scale = clampScale(readable ? Math.max(READABLE_SCALE, whole) : whole);
     setView({
       scale,
       x: Math.max(8, (width - laid.width * scale) / 2),
       y: Math.max(8, (height - laid.height * scale) / 2),
     });
   };
-  useEffect(fitView, [laid]);
+  useEffect(() => fitView(true), [laid]);
 
   const zoomAt = (factor: number, cx: number, cy: number) =>
     setView((current) => {
@@ -208,7 +209,7 @@ export const WorkflowGraph = ({
         <button type="button" onClick={() => zoomCentre(1 / 1.2)} aria-label="Zoom out">
           −
         </button>
-        <button type="button" onClick={fitView}>
+        <button type="button" onClick={() => fitView()}>
           Fit
         </button>
         <span class="hint">drag to pan · wheel to zoom · arrows and +/− when focused</span>
