@@ -65,6 +65,15 @@ describe('host locks and release cancel/rollback marks on dynalite', () => {
     expect(await store.hostLocks.holder('t1')).toBeUndefined();
   });
 
+  it('treats a holder with no record yet as a create in progress, not as ended', async () => {
+    await release('rel-j');
+    await store.hostLocks.acquire('rel-creating', ['o1']);
+
+    await expect(store.hostLocks.acquire('rel-j', ['o1'])).rejects.toThrow(
+      "host 'o1' is busy in release 'rel-creating'",
+    );
+  });
+
   it('records a cancel once, moving a waiting release back to running without its token', async () => {
     await release('rel-g');
     await store.releases.transition('rel-g', 'waiting_approval', { approvalToken: 'tok', approvalWave: 1 });

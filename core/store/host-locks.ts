@@ -17,10 +17,19 @@ const PARALLEL = 25;
 /** A lock changing hands under us is retried this often before the host counts as busy. */
 const TAKEOVER_ATTEMPTS = 3;
 
+/**
+ * Locks are taken before the release record is written: a holder with no record is a create in
+ * progress for this long, and a create that died after that.
+ */
+export const ORPHAN_LOCK_GRACE_MS = 60_000;
+
 /** A holder that has ended (or vanished) no longer needs its hosts, unless it is rolling back. */
-const holderEnded = async (ctx: StoreContext, releaseId: string): Promise<boolean> => {
+const holderEnded = async (ctx: StoreContext, releaseId: string, lockedAt: unknown): Promise<boolean> => {
   const item = await getItem(ctx, itemKey(ENTITY.release, releaseId));
-  if (!item) return true;
+  if (!item) {
+    const at = typeof lockedAt === 'string' ? Date.parse(lockedAt) : Number.NaN;
+    return !(Date.now() - at < ORPHAN_LOCK_GRACE_MS);
+  }
   const state = item.state as (typeof TERMINAL_RELEASE_STATES)[number];
   if (!TERMINAL_RELEASE_STATES.includes(state)) return false;
   return !(item.rollbackRequestedAt !== undefined && ROLLBACK_FROM_STATES.includes(state));
@@ -55,9 +64,10 @@ export const createHostLockStore = (ctx: StoreContext): HostLockStore => {
       } catch (error) {
         if (!isConditionFailure(error)) throw error;
       }
-      const holder = (await getItem(ctx, lockKey(hostId)))?.releaseId;
+      const lock = await getItem(ctx, lockKey(hostId));
+      const holder = lock?.releaseId;
       if (typeof holder !== 'string') continue;
-      if (!(await holderEnded(ctx, holder))) return holder;
+      if (!(await holderEnded(ctx, holder, lock?.lockedAt))) return holder;
       try {
         await put(hostId, releaseId, '#holder = :old', { ':old': holder });
         return undefined;
