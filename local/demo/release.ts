@@ -105,6 +105,11 @@ export const demoReleaseSummary = (detail: ReleaseDetailView): string[] => [
   ...hostRows(detail)
     .filter((row) => row.deploy && !['succeeded', 'cancelled'].includes(row.deploy.state))
     .map(
-      (row) => `  ${row.hostId}  ${row.deploy?.state}  ${reasonOf(row.deploy) ?? ''}  (${hostState(row)})`,
+      // A host that failed switched itself back; a rollback job is named only when there was one.
+      (row) => {
+        const back = row.rollback ? `; ${hostState(row)}` : '';
+        const now = detail.hostVersions?.[row.hostId];
+        return `  ${row.hostId}  ${row.deploy?.state}  ${reasonOf(row.deploy) ?? ''}${back}${now ? `; now on ${now}` : ''}`;
+      },
     ),
 ];
