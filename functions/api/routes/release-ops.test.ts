@@ -198,6 +198,30 @@ describe('release operations over HTTP', () => {
     expect((await untilEnded(again.body.id)).state).toBe('succeeded');
   });
 
+  it('answers two concurrent requests with one Idempotency-Key with one release, not a busy host', async () => {
+    relay = startFakeRelay({ sfn: stack.sfn, activityArn: stack.activityArn, store: db.store });
+    const post = () =>
+      fetch(`${base}/v1/releases`, {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${key}`,
+          'content-type': 'application/json',
+          'idempotency-key': 'ship-once',
+        },
+        body: JSON.stringify({
+          package: { game: 'demo', version: '1.1.0' },
+          target: { hosts: ['h4', 'h5'] },
+        }),
+      });
+
+    const [a, b] = await Promise.all([post(), post()]);
+
+    expect([a.status, b.status]).toEqual([201, 201]);
+    const [first, second] = (await Promise.all([a.json(), b.json()])) as Release[];
+    expect(second?.id).toBe(first?.id);
+    expect((await untilEnded(first?.id as string)).state).toBe('succeeded');
+  });
+
   it('rolls back an ended release through a rollback-only run, then answers 409 to another', async () => {
     relay = startFakeRelay({ sfn: stack.sfn, activityArn: stack.activityArn, store: db.store });
     const { body: created } = await create({ hosts: ['h1', 'h2', 'h3'] }, { canary: 1, batch: 2 });

@@ -67,6 +67,19 @@ const earlier = async (store: Store, request: StartReleaseRequest): Promise<Rele
   return undefined;
 };
 
+/** How long a refused request waits for a concurrent repeat's release to appear. */
+const REPEAT_WAIT_MS = 2_000;
+
+const concurrentRepeat = async (store: Store, request: StartReleaseRequest): Promise<Release | undefined> => {
+  if (request.idempotencyKey === undefined) return undefined;
+  const deadline = Date.now() + REPEAT_WAIT_MS;
+  for (;;) {
+    const found = await earlier(store, request);
+    if (found || Date.now() > deadline) return found;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+};
+
 /**
  * Starts a release: checks the request, takes every target host's lock (ConflictError naming
  * the release that holds a busy host: nothing is created, the locks taken are given back),
@@ -81,9 +94,17 @@ export const startRelease = async (
   const { store } = deps;
   const { pkg, strategy, hostIds } = await checkReleaseRequest(store, request);
   let release = await earlier(store, request);
+  const id = request.id ?? newReleaseId();
   if (!release) {
-    const id = request.id ?? newReleaseId();
-    await store.hostLocks.acquire(id, hostIds);
+    try {
+      await store.hostLocks.acquire(id, hostIds);
+    } catch (error) {
+      // The hosts may be busy in the release a concurrent repeat of this very request creates.
+      release = error instanceof ConflictError ? await concurrentRepeat(store, request) : undefined;
+      if (!release) throw error;
+    }
+  }
+  if (!release) {
     try {
       release = await store.releases.create({
         id,
