@@ -259,6 +259,11 @@ describe('release operations over HTTP', () => {
     expect((await untilEnded(created.id)).state).toBe('rolled_back');
     const approve = await call(`/v1/releases/${created.id}/approve`, { method: 'POST', body: {} });
     expect(approve.status).toBe(409);
+    const cancel = await call(`/v1/releases/${created.id}/cancel`, { method: 'POST', body: {} });
+    expect(cancel.status).toBe(409);
+    expect(((await cancel.json()) as { error: string }).error).toContain(
+      'is rolled_back: there is nothing to cancel',
+    );
 
     const failedOnly = await db.store.releases.create({
       game: 'demo',
