@@ -37,3 +37,12 @@ export const counts = (progress: Readonly<Record<string, number>> | undefined): 
     .filter(([state, n]) => state !== 'total' && n > 0)
     .map(([state, n]) => `${n} ${state.replace('_', ' ')}`)
     .join(' · ') || 'no jobs yet';
+
+const TAG = /^[^=\s]+=[^=\s]*$/;
+
+/** `region=eu group=demo` → `tag=region%3Deu&tag=group%3Ddemo`; undefined when a part is not key=value. */
+export const tagQuery = (text: string): string | undefined => {
+  const parts = text.split(/[\s,]+/).filter(Boolean);
+  if (!parts.every((part) => TAG.test(part))) return undefined;
+  return parts.map((part) => `tag=${encodeURIComponent(part)}`).join('&');
+};

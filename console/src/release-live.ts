@@ -13,6 +13,7 @@ export const TERMINAL = ['succeeded', 'failed', 'rolled_back', 'cancelled'];
 
 /** While the event stream is down (or not there at all), the page polls instead. */
 const POLL_MS = 3_000;
+const WORKFLOW_GAP_MS = 1_000;
 
 export interface LiveRelease {
   readonly detail: ReleaseDetailView | undefined;
@@ -55,6 +56,8 @@ export const useLiveRelease = (id: string, onUnauthorized: () => void): LiveRele
       do {
         state.again = false;
         setWorkflow(await request<WorkflowView>(`${path}/workflow`));
+        // Each fetch reads the whole execution history: at most one a second, however busy the release.
+        if (state.again) await new Promise((resolve) => setTimeout(resolve, WORKFLOW_GAP_MS));
       } while (state.again);
     } catch (failure) {
       setError(`workflow: ${(failure as Error).message}`);

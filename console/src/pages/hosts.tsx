@@ -1,17 +1,8 @@
 import { useState } from 'preact/hooks';
 import { type HostView, listAll } from '../api.js';
-import { ago } from '../format.js';
+import { ago, tagQuery } from '../format.js';
 import { navigate } from '../router.js';
 import { useLoad } from '../use-load.js';
-
-const TAG = /^[^=\s]+=[^=\s]*$/;
-
-/** `region=eu group=demo` → `?tag=region%3Deu&tag=group%3Ddemo`; undefined when a part is not key=value. */
-export const tagQuery = (text: string): string | undefined => {
-  const parts = text.split(/[\s,]+/).filter(Boolean);
-  if (!parts.every((part) => TAG.test(part))) return undefined;
-  return parts.map((part) => `tag=${encodeURIComponent(part)}`).join('&');
-};
 
 const Instances = ({ host }: { host: HostView }) =>
   host.instances.length === 0 ? (
