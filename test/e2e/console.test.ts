@@ -24,6 +24,8 @@ let cwd: string;
 let stack: DevStack;
 let browser: Browser;
 let page: Page;
+/** Uncaught errors in the page and CSP refusals: none may happen. */
+const pageErrors: string[] = [];
 
 beforeAll(async () => {
   // The console is built by `npm run build` (`npm ci` runs it); build it here when it was not.
@@ -35,6 +37,10 @@ beforeAll(async () => {
   stack = await startDevStack({ port: 0, cwd, logLevel: 'silent', demoRelease: true });
   browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
   page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+  page.on('pageerror', (error) => pageErrors.push(error.message));
+  page.on('console', (message) => {
+    if (message.text().includes('Content Security Policy')) pageErrors.push(message.text());
+  });
 }, 180_000);
 
 afterAll(async () => {
@@ -173,5 +179,6 @@ describe('the web console', () => {
     expect(await pkg.locator('.pill').textContent()).toBe('staged');
     expect(await pkg.locator('.origins').textContent()).toContain('demo-origin');
     expect(await pkg.locator('code.hash').getAttribute('title')).toMatch(/^[0-9a-f]{64}$/);
+    expect(pageErrors).toEqual([]);
   });
 });
