@@ -1,13 +1,14 @@
 // Relay fan-out: action `status` to 500 real agents (the agent code from agent/main.ts, each with
 // its own port, data folder and journal) through the relay running alone in this process. The
 // rest runs in three child processes, so nothing shares an event loop with what it measures:
-// "dynamodb" (dynalite, or DynamoDB Local with BENCH_DYNAMODB=amazon), "agents" (all agents in one process), and "world" (the local Step
-// Functions API, the API, the GET /v1/hosts poller and the execution driver).
-// Ratios, per run: wall(500 hosts, maxConcurrency 100) / (500/100 × wall(1 host)), both measured
-// StartExecution → SUCCEEDED in the same run (goal ≤ 2×); relay CPU per host job
+// "dynamodb" (dynalite, or DynamoDB Local with BENCH_DYNAMODB=amazon), "agents" (all agents in one
+// process), and "world" (the local Step Functions API, the API, the GET /v1/hosts poller and the
+// execution driver).
+// Ratios, per run: wall(500 hosts, maxConcurrency 100) / (500/100 × wall(1 host)), both the
+// execution's own start → stop in the same run (goal ≤ 2×); relay CPU per host job
 // (process.cpuUsage of this process / jobs, goal ≤ 2 ms; the execution is started and polled from the
 // world process, so this process does nothing but relay); p99 of GET /v1/hosts polled during the
-// run (goal ≤ 50 ms). Median of BENCH_RUNS (≥ 3).
+// run (goal ≤ 50 ms). Median of BENCH_RUNS (≥ 3). BENCH_PROFILE=dir: a CPU profile of each child.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { appendFile, mkdtemp, rm } from 'node:fs/promises';
 import { cpus, tmpdir, totalmem } from 'node:os';
@@ -340,10 +341,10 @@ const main = async (): Promise<void> => {
     const cpu = cpus()[0]?.model.trim() ?? 'unknown CPU';
     await appendFile(
       join(import.meta.dirname, 'RESULTS.md'),
-      `\n## relay-fanout\n\nCommand: \`BENCH_RECORD=1 BENCH_HOSTS=${HOSTS} BENCH_RUNS=${RUNS} node --import tsx bench/relay-fanout.bench.ts\` (BENCH_HOSTS=${HOSTS}, BENCH_CONCURRENCY=${CONCURRENCY}, BENCH_RUNS=${RUNS})\n` +
+      `\n## relay-fanout\n\nCommand: \`BENCH_RECORD=1 BENCH_DYNAMODB=${DYNAMODB} BENCH_HOSTS=${HOSTS} BENCH_RUNS=${RUNS} node --import tsx bench/relay-fanout.bench.ts\` (BENCH_HOSTS=${HOSTS}, BENCH_CONCURRENCY=${CONCURRENCY}, BENCH_RUNS=${RUNS})\n` +
         `Date: ${new Date().toISOString()}. Machine: ${cpus().length} vCPU ${cpu}, ${Math.round(totalmem() / 2 ** 30)} GiB RAM, Node ${process.version}.\n` +
         `This process runs only the relay (\`startRelay\`, monitor off). Three child processes: ${DYNAMODB}; ${HOSTS} real agents (agent/main.ts \`startAgent\`, one demo instance each, own port, data folder and journal); the local Step Functions API + the API + the poller. ` +
-        `Action \`status\` (the real agent's status action). Both walls are StartExecution → SUCCEEDED of a one-Task state machine on the relay activity; ` +
+        `Action \`status\` (the real agent's status action). Both walls are the execution's startDate → stopDate (DescribeExecution) of a one-Task state machine on the relay activity; ` +
         `"one host" is the median of 5 single-host actions run just before each fleet run. CPU is process.cpuUsage of the relay process over the fleet run / ${HOSTS}. ` +
         `GET /v1/hosts?limit=50 is polled (one request at a time, 20 ms apart) from the world process (which runs no agents) during each fleet run. A warm-up fleet run opens the ${HOSTS} sessions first (${fmt(warm.wallMs)}); measured runs reuse them.\n\n${table}\n`,
     );
