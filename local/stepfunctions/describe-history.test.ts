@@ -100,7 +100,7 @@ describe('local Step Functions: DescribeStateMachineForExecution and GetExecutio
     ).rejects.toBeInstanceOf(ExecutionDoesNotExist);
   });
 
-  it('records a caught failure as the failed task, then the catcher entered right after it', async () => {
+  it('records a caught failure as the failed task, its exit, then the catcher entered, as AWS does', async () => {
     const { events = [] } = await stack.client.send(new GetExecutionHistoryCommand({ executionArn }));
     const types = typesOf(events);
     const failed = types.indexOf('LambdaFunctionFailed');
@@ -115,7 +115,9 @@ describe('local Step Functions: DescribeStateMachineForExecution and GetExecutio
     ]);
     expect(events[failed]?.lambdaFunctionFailedEventDetails?.error).toBe('HostOfflineError');
     expect(recovered).toBeGreaterThan(failed);
-    expect(types.slice(failed + 1, recovered).every((type) => type === 'TaskStateExited')).toBe(true);
+    // As AWS records it: the task state exits (its output the error), then the catcher is entered.
+    expect(types.slice(failed + 1, recovered)).toEqual(['TaskStateExited']);
+    expect(events[failed + 1]?.stateExitedEventDetails?.name).toBe('Explode');
     expect(events.some((event) => nameOf(event) === 'Unreached')).toBe(false);
   });
 

@@ -73,7 +73,7 @@ describe('stateStatuses: execution history → per-state status', () => {
     expect(statuses.Done).toBe('not-started');
   });
 
-  it('marks a failed task caught when its catcher is entered without an exit (AWS)', () => {
+  it('marks a failed task caught when its catcher is entered with no exit recorded', () => {
     const events = history(
       ['ExecutionStarted'],
       ['TaskStateEntered', 'Plan'],
@@ -89,7 +89,7 @@ describe('stateStatuses: execution history → per-state status', () => {
     expect(statuses.Recover).toBe('running');
   });
 
-  it('marks a failed task caught when it exits before its catcher is entered (the local emulator)', () => {
+  it('marks a failed task caught when it exits after the failure and its catcher is entered (as AWS records it)', () => {
     const events = history(
       ['ExecutionStarted'],
       ['TaskStateEntered', 'Plan'],

@@ -86,8 +86,9 @@ const RANK: Readonly<Record<StateStatus, number>> = {
  * several times (the wave loop, Map iterations) shows the most pressing of its visits: running,
  * then failed, then caught, then succeeded.
  *
- * A failed task whose catcher takes over is `caught`. AWS then enters the catcher with no exit of
- * the failed state; the local emulator exits it first: both read the same here.
+ * A failed task whose catcher takes over is `caught`: AWS records the failure, the task state's
+ * exit, then the catcher entered (so does the local emulator); a catcher entered with no exit
+ * recorded reads the same.
  */
 export const stateStatuses = (
   definition: AslMachine,
