@@ -62,9 +62,12 @@ export const Release = z.object({
   cancelReason: z.string().optional(),
   /** Set by a rollback of an ended release while its rollback-only execution runs. */
   rollbackRequestedAt: Timestamp.optional(),
-  /** Target hosts per version they ended on, from the deploy and rollback jobs (Finalize). */
+  /**
+   * Target hosts per version they ended on, from the deploy and rollback jobs (Finalize); hosts
+   * whose version nobody knows count as "unknown".
+   */
   versions: z.record(z.string(), z.number()).optional(),
-  /** The version each target host ended on. */
+  /** The version each target host ended on, for the hosts whose version is known. */
   hostVersions: z.record(z.string(), z.string()).optional(),
   createdBy: z.string().optional(),
   createdAt: Timestamp,

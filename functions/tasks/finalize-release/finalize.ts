@@ -12,6 +12,7 @@ import {
   ROLLBACK_FROM_STATES,
   rollbackParentId,
   TERMINAL_RELEASE_STATES,
+  UNKNOWN_VERSION,
 } from '../../../core/model/index.js';
 import type { Store } from '../../../core/store/types.js';
 import { allJobs } from '../plan-rollback/rollback.js';
@@ -87,7 +88,11 @@ export const finalizeRelease = async (
     };
   }
   const versions = await hostVersions(store, current, deploys, rollbacks);
-  const summary = { versions: versionSummary(versions), hostVersions: versions };
+  // Every target host is counted; only the hosts whose version is known are named.
+  const summary = {
+    versions: versionSummary(versions),
+    hostVersions: Object.fromEntries(Object.entries(versions).filter(([, v]) => v !== UNKNOWN_VERSION)),
+  };
   const failed = (counters.failed ?? 0) + (counters.timedOut ?? 0);
   let ended: Release;
   if (event.mode === 'rollback') {
