@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import {
   BatchGetCommand,
   type BatchGetCommandOutput,
@@ -176,6 +177,8 @@ export class WriteBatcher {
     try {
       await this.#ctx.documents.send(
         new TransactWriteCommand({
+          // The SDK's retry of a transaction that did commit then succeeds instead of failing its conditions.
+          ClientRequestToken: randomUUID(),
           TransactItems: batch.map(({ input }) => ({
             Update: { ...input.update, TableName: this.#ctx.table },
           })),
