@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { buildGraph, describeRule, stateNames } from './graph.js';
-import { layoutMachine } from './layout.js';
+import { layoutMachine, statePositions } from './layout.js';
 
 /** The shape of gsm-release in small: a Choice, a Catch, the wave loop and a Map with its own catch. */
 const RELEASE_LIKE = {
@@ -180,5 +180,20 @@ describe('layoutMachine', () => {
     expect(x('root#start')).toBeLessThan(x('Plan'));
     expect(x('Plan')).toBeLessThan(x('Gate'));
     expect(x('Run')).toBeLessThan(x('Finalize'));
+  });
+
+  it('places nested states inside their container in whole-drawing coordinates', () => {
+    const laid = layoutMachine(buildGraph(RELEASE_LIKE));
+    const at = statePositions(laid);
+    const run = at.get('Run')!;
+    const shard = at.get('Shard')!;
+
+    expect([...at.keys()].sort()).toEqual(
+      ['Approve', 'Decide', 'Finalize', 'Gate', 'Pick', 'Plan', 'Run', 'Shard', 'ShardFailed'].sort(),
+    );
+    expect(shard.x).toBeGreaterThan(run.x);
+    expect(shard.y).toBeGreaterThan(run.y);
+    expect(shard.x + shard.width).toBeLessThanOrEqual(run.x + run.width);
+    expect(shard.y + shard.height).toBeLessThanOrEqual(run.y + run.height);
   });
 });

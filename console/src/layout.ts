@@ -129,3 +129,22 @@ export const layoutMachine = (graph: MachineGraph): LaidMachine => {
   const { width = 0, height = 0 } = g.graph();
   return { scope: graph.scope, width, height, nodes, edges };
 };
+
+export interface Box {
+  readonly x: number;
+  readonly y: number;
+  readonly width: number;
+  readonly height: number;
+}
+
+/** Where each state is in the whole drawing, nested ones included (their machines' offsets added). */
+export const statePositions = (machine: LaidMachine, dx = 0, dy = 0, into = new Map<string, Box>()) => {
+  for (const laid of machine.nodes) {
+    if (laid.node.kind !== 'state') continue;
+    const x = dx + laid.x;
+    const y = dy + laid.y;
+    into.set(laid.node.id, { x, y, width: laid.width, height: laid.height });
+    for (const child of laid.children ?? []) statePositions(child.machine, x + child.x, y + child.y, into);
+  }
+  return into;
+};

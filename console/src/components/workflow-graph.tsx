@@ -8,6 +8,7 @@ import {
   type LaidMachine,
   type LaidNode,
   layoutMachine,
+  statePositions,
 } from '../layout.js';
 
 interface View {
@@ -138,17 +139,26 @@ export const WorkflowGraph = ({
   const drag = useRef<{ x: number; y: number; view: View } | undefined>(undefined);
   const [view, setView] = useState<View>({ scale: 1, x: 0, y: 0 });
 
-  /** The whole drawing in view; `readable` keeps labels legible (pan for the rest), as on first view. */
+  /**
+   * The whole drawing in view. `readable` (the first view) keeps labels legible instead, and
+   * when the drawing is then too big, brings the first running state to the middle.
+   */
   const fitView = (readable = false) => {
     const width = frame.current?.clientWidth ?? laid.width;
     const height = frame.current?.clientHeight ?? laid.height;
     const whole = Math.min(1, (width - 16) / laid.width, (height - 16) / laid.height);
     const scale = clampScale(readable ? Math.max(READABLE_SCALE, whole) : whole);
-    setView({
-      scale,
-      x: Math.max(8, (width - laid.width * scale) / 2),
-      y: Math.max(8, (height - laid.height * scale) / 2),
-    });
+    const centred = { x: (width - laid.width * scale) / 2, y: (height - laid.height * scale) / 2 };
+    const running = Object.entries(states).find(([, status]) => status === 'running')?.[0];
+    const tooWide = laid.width * scale > width - 16;
+    const focus = readable && tooWide && running ? statePositions(laid).get(running) : undefined;
+    if (!focus) {
+      setView({ scale, x: Math.max(8, centred.x), y: Math.max(8, centred.y) });
+      return;
+    }
+    // Centre the running state, without leaving empty space before the drawing's left edge.
+    const x = Math.min(8, width / 2 - (focus.x + focus.width / 2) * scale);
+    setView({ scale, x: Math.max(x, width - laid.width * scale - 8), y: Math.max(8, centred.y) });
   };
   useEffect(() => fitView(true), [laid]);
 
