@@ -108,8 +108,7 @@ export const demoReleaseSummary = (detail: ReleaseDetailView): string[] => [
       // A host that failed switched itself back; a rollback job is named only when there was one.
       (row) => {
         const back = row.rollback ? `; ${hostState(row)}` : '';
-        const now = detail.hostVersions?.[row.hostId];
-        return `  ${row.hostId}  ${row.deploy?.state}  ${reasonOf(row.deploy) ?? ''}${back}${now ? `; now on ${now}` : ''}`;
+        return `  ${row.hostId}  ${row.deploy?.state}  ${reasonOf(row.deploy) ?? ''}${back}`;
       },
     ),
 ];

@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Release } from '../../core/model/index.js';
 import { DEMO_BASE_VERSION, DEMO_FAULT_HOST, DEMO_NEXT_VERSION } from '../../local/demo/index.js';
+import { demoReleaseSummary } from '../../local/demo/release.js';
 import { type DemoReleaseOutcome, type DevStack, startDevStack } from '../../local/dev.js';
 import {
   callApi,
@@ -85,6 +86,14 @@ describe('the npm start demo release', () => {
     // One package for all: demo-07 got the same build by its SHA-256 and the fault is the host's.
     const shas = new Set(deploysOf(release).map((j) => j.params.sha256));
     expect(shas.size).toBe(1);
+    // What gsm dev prints at the end names the failed host and why.
+    expect(demoReleaseSummary(outcome.release)).toContainEqual(
+      expect.stringMatching(
+        new RegExp(
+          `^ {2}${DEMO_FAULT_HOST} {2}failed {2}E_HEALTH_CHECK_FAILED: .*switched back to ${DEMO_BASE_VERSION}$`,
+        ),
+      ),
+    );
     // Progress was printed as it went.
     expect(printed.some((l) => l.includes(`${DEMO_FAULT_HOST}  failed  E_HEALTH_CHECK_FAILED`))).toBe(true);
     expect(printed.some((l) => /wave 4 batch \(2 hosts\) done/.test(l))).toBe(true);
