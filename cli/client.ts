@@ -81,8 +81,8 @@ export const createApiClient = (config: ApiConfig) => {
     headers: { authorization: `Bearer ${config.apiKey}` },
   }).v1;
 
-  /** Sends, then returns the success body or throws ApiError / UserError. */
-  const call = async <R extends AnyResponse>(send: () => Promise<R>): Promise<Success<R>> => {
+  /** Sends, then returns the successful response or throws ApiError / UserError. */
+  const open = async <R extends AnyResponse>(send: () => Promise<R>): Promise<R> => {
     let response: R;
     try {
       response = await send();
@@ -97,6 +97,12 @@ export const createApiClient = (config: ApiConfig) => {
       });
     }
     if (!response.ok) throw await toApiError(response, config);
+    return response;
+  };
+
+  /** Sends, then returns the success body or throws ApiError / UserError. */
+  const call = async <R extends AnyResponse>(send: () => Promise<R>): Promise<Success<R>> => {
+    const response = await open(send);
     // 204 has no body; every other success is JSON.
     if (response.status === 204) return undefined as Success<R>;
     return (await response.json()) as Success<R>;
@@ -161,6 +167,14 @@ export const createApiClient = (config: ApiConfig) => {
         call(() => api.releases[':id'].cancel.$post({ param: { id }, json })),
       rollback: (id: string, json: Decision = {}) =>
         call(() => api.releases[':id'].rollback.$post({ param: { id }, json })),
+      /** The release's Server-Sent Events stream (`release`, `job`, `end`), as a byte stream. */
+      events: async (id: string, signal?: AbortSignal): Promise<ReadableStream<Uint8Array>> => {
+        const response = await open(() =>
+          api.releases[':id'].events.$get({ param: { id } }, { init: { signal } }),
+        );
+        if (!response.body) throw new UserError(`the event stream of release '${id}' has no body`);
+        return response.body;
+      },
     },
     keys: {
       list: (cursor: Cursor) => call(() => api.keys.$get({ query: { cursor } })),

@@ -140,6 +140,10 @@ describe('gsm release', () => {
       /^release rel-\S+ succeeded: 3 succeeded, 1 failed, 0 not dispatched of 4 hosts$/m,
     );
     expect(run.stdout).toMatch(/^ {2}h3 {2}failed {2}E_HEALTH_CHECK_FAILED: h3 did not answer$/m);
+    // Followed through the release's event stream, not by polling it.
+    const id = /^release (rel-\S+) succeeded/m.exec(run.stdout)?.[1];
+    expect(requests).toContain(`GET /v1/releases/${id}/events`);
+    expect(requests.filter((r) => r === `GET /v1/releases/${id}`).length).toBeLessThanOrEqual(1);
     // Not a terminal: plain lines, one per change.
     expect(run.stderr).toMatch(/^ {2}wave 0 canary \(1 hosts\) done$/m);
     expect(run.stderr).toMatch(/^ {4}h1 {2}succeeded$/m);

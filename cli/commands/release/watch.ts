@@ -1,6 +1,6 @@
 import type { ApiClient, ReleaseDetailView } from '../../client.js';
 import type { CommandContext } from '../../command.js';
-import { followRelease } from './follow.js';
+import { followReleaseLive } from './events.js';
 import { liveLines, plainTracker, printRelease, printSummary } from './view.js';
 
 /**
@@ -18,7 +18,7 @@ export const watchRelease = async (
   const plain = json || live ? undefined : plainTracker((line) => out.info(line));
   let detail: ReleaseDetailView;
   try {
-    detail = await followRelease(
+    detail = await followReleaseLive(
       client,
       id,
       (d) => {
