@@ -61,7 +61,7 @@ export interface HostProgress {
 export interface LiveView {
   /** Replaces what the view showed with these lines. */
   draw(lines: readonly string[]): void;
-  /** Leaves the last drawing on screen and the cursor below it. */
+  /** Leaves the last drawing on screen, the cursor below it. */
   stop(): void;
 }
 
@@ -69,10 +69,14 @@ const ESC = '\u001b[';
 
 const liveView = (stream: NodeJS.WriteStream): LiveView => {
   let shown = 0;
-  stream.write(`${ESC}?25l`);
+  // The cursor stays visible: a Ctrl-C mid-view must not leave the terminal without one.
   return {
-    draw(lines) {
+    draw(all) {
       const width = Math.max(20, (stream.columns || 100) - 1);
+      // The cursor cannot move above the screen: a view taller than it is cut to fit.
+      const height = Math.max(3, (stream.rows || 50) - 1);
+      const lines =
+        all.length <= height ? all : [...all.slice(0, height - 1), `… ${all.length - height + 1} more lines`];
       // Up to the first line drawn last time, then each line cleared and rewritten.
       let text = shown > 0 ? `${ESC}${shown}A\r` : '';
       for (const line of lines) text += `${ESC}2K${line.slice(0, width)}\n`;
@@ -80,7 +84,7 @@ const liveView = (stream: NodeJS.WriteStream): LiveView => {
       stream.write(text);
       shown = lines.length;
     },
-    stop: () => stream.write(`${ESC}?25h`),
+    stop: () => {},
   };
 };
 

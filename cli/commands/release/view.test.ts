@@ -83,7 +83,19 @@ describe('the release live view', () => {
     live?.stop();
 
     expect(live).toBeDefined();
-    expect(written).toBe('\u001b[?25l\u001b[2Ka\n\u001b[2Kb\n\u001b[2A\r\u001b[2Kc\n\u001b[J\u001b[?25h');
+    expect(written).toBe('\u001b[2Ka\n\u001b[2Kb\n\u001b[2A\r\u001b[2Kc\n\u001b[J');
+  });
+
+  it('cuts a view taller than the terminal to fit, saying how much is left out', () => {
+    const stderr = Object.assign(new PassThrough(), { isTTY: true, columns: 80, rows: 4 });
+    let written = '';
+    stderr.on('data', (c: Buffer) => {
+      written += c.toString();
+    });
+
+    createOutput({ stdout: new PassThrough(), stderr }).live()?.draw(['1', '2', '3', '4', '5', '6']);
+
+    expect(written).toBe('\u001b[2K1\n\u001b[2K2\n\u001b[2K… 4 more lines\n');
   });
 
   it('is absent when stderr is not a terminal, and the plain tracker prints each change once', () => {
