@@ -441,7 +441,10 @@ export const runDev = async (options: DevOptions = {}): Promise<number> => {
 Written to .gsm/dev.json; try: gsm hosts list${
     fleet ? ', gsm release list, gsm action start --target group=demo --wait' : ''
   }. Ctrl-C stops.`);
+  let stopping = false;
   void demoRelease?.then((outcome) => {
+    // Stopping aborts following the release: that is no news.
+    if (stopping) return;
     if (!outcome.ok) {
       console.log(`demo release did not run to its end: ${outcome.error}`);
       return;
@@ -454,6 +457,7 @@ Written to .gsm/dev.json; try: gsm hosts list${
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
   });
+  stopping = true;
   console.log('stopping…');
   await stack.close();
   return 0;
