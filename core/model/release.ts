@@ -67,6 +67,11 @@ export const Release = z.object({
    * whose version nobody knows count as "unknown".
    */
   versions: z.record(z.string(), z.number()).optional(),
+  /**
+   * The version each target host ran when the release was planned (hosts whose version was
+   * known): where a host whose deploy failed is, since it never switched or switched itself back.
+   */
+  versionsBefore: z.record(z.string(), z.string()).optional(),
   /** The version each target host ended on, for the hosts whose version is known. */
   hostVersions: z.record(z.string(), z.string()).optional(),
   createdBy: z.string().optional(),

@@ -211,6 +211,7 @@ export const createReleaseStore = (ctx: StoreContext): ReleaseStore => {
         approvalWave: fields.approvalWave,
         versions: fields.versions,
         hostVersions: fields.hostVersions,
+        versionsBefore: fields.versionsBefore,
       });
       try {
         const out = await ctx.documents.send(

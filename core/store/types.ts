@@ -161,6 +161,7 @@ export interface ReleaseStore {
         | 'approvalWave'
         | 'versions'
         | 'hostVersions'
+        | 'versionsBefore'
       >
     >,
     from?: readonly ReleaseState[],

@@ -43,4 +43,30 @@ describe('hostVersions', () => {
     expect(versions).toEqual({ ok: '1.1.0', back: '0.9.0', sick: '1.0.0', gone: 'unknown' });
     expect(versionSummary(versions)).toEqual({ '1.1.0': 1, '0.9.0': 1, '1.0.0': 1, unknown: 1 });
   });
+
+  it('puts a host whose deploy failed on the version it ran at planning, not what the monitor saw mid-deploy', async () => {
+    // Prepare: the monitor caught 'flaky' running 1.1.0 during its health check, before the switch back.
+    await db.store.hosts.create({
+      id: 'flaky',
+      address: '127.0.0.1',
+      instances: [{ name: 'demo', game: 'demo', port: 27961, version: '1.1.0' }],
+    });
+    const release = {
+      game: 'demo',
+      version: '1.1.0',
+      hostIds: ['flaky', 'undone'],
+      versionsBefore: { flaky: '1.0.0', undone: '1.0.0' },
+    };
+    const deploys = [
+      job('flaky', 'deploy', 'failed'),
+      job('undone', 'deploy', 'succeeded', { version: '1.1.0' }),
+    ];
+    const rollbacks = [job('undone', 'rollback', 'succeeded')];
+
+    // Act
+    const versions = await hostVersions(db.store, release, deploys, rollbacks);
+
+    // Assess: the rollback result names no version, so the planning-time one answers there too.
+    expect(versions).toEqual({ flaky: '1.0.0', undone: '1.0.0' });
+  });
 });

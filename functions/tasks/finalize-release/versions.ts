@@ -12,11 +12,13 @@ const versionIn = (result: Job['result'], field: 'version' | 'previous'): string
 /**
  * The version each target host ended on. The agent's `deploy` and `rollback` results name it
  * (`version`, and `previous` for what a deploy replaced); a host whose deploy did not succeed
- * never switched (or switched itself back), so it is on what the monitor last saw it run.
+ * never switched (or switched itself back), so it is on the version it ran when the release was
+ * planned. Only where neither tells, the host record answers: the monitor may have seen it
+ * mid-deploy, so it is the last resort.
  */
 export const hostVersions = async (
   store: Store,
-  release: Pick<Release, 'game' | 'version' | 'hostIds'>,
+  release: Pick<Release, 'game' | 'version' | 'hostIds' | 'versionsBefore'>,
   deploys: readonly Job[],
   rollbacks: readonly Job[],
 ): Promise<Record<string, string>> => {
@@ -27,10 +29,12 @@ export const hostVersions = async (
   for (const hostId of release.hostIds) {
     const deploy = deployOf.get(hostId);
     const rollback = rollbackOf.get(hostId);
+    const before = release.versionsBefore?.[hostId];
     if (deploy?.state !== 'succeeded') {
-      unchanged.push(hostId);
+      if (before) out[hostId] = before;
+      else unchanged.push(hostId);
     } else if (rollback?.state === 'succeeded') {
-      const back = versionIn(rollback.result, 'version') ?? versionIn(deploy.result, 'previous');
+      const back = versionIn(rollback.result, 'version') ?? versionIn(deploy.result, 'previous') ?? before;
       if (back) out[hostId] = back;
       else unchanged.push(hostId);
     } else {

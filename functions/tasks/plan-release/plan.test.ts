@@ -16,6 +16,8 @@ describe('planRelease', () => {
         id,
         address: '127.0.0.1',
         tags: { group: id === 'h5' ? 'other' : 'demo' },
+        // h4 runs no demo yet: a first install.
+        instances: id === 'h4' ? [] : [{ name: 'main', game: 'demo', port: 27960, version: '1.0.0' }],
       });
     }
     const staged = await db.store.packages.create({
@@ -92,6 +94,7 @@ describe('planRelease', () => {
       state: 'running',
       executionArn: EXECUTION,
       hostIds: ['h1', 'h2', 'h3', 'h4'],
+      versionsBefore: { h1: '1.0.0', h2: '1.0.0', h3: '1.0.0' },
     });
     expect(stored.waves.map((w) => w.hostIds)).toEqual([['h1'], ['h2', 'h3'], ['h4']]);
     const jobs = await db.store.jobs.listByParent(release.id);

@@ -70,6 +70,23 @@ export const deployParams = (pkg: Package, strategy: ReleaseStrategy): Record<st
   };
 };
 
+/** Host records read at once while planning. */
+const PARALLEL_READS = 25;
+
+/** The version of `game` each host runs now, as its record says (hosts without one are left out). */
+const versionsNow = async (store: Store, hostIds: readonly string[], game: string) => {
+  const versions: Record<string, string> = {};
+  for (let i = 0; i < hostIds.length; i += PARALLEL_READS) {
+    const batch = hostIds.slice(i, i + PARALLEL_READS);
+    const hosts = await Promise.all(batch.map((id) => store.hosts.find(id)));
+    for (const host of hosts) {
+      const version = host?.instances.find((instance) => instance.game === game)?.version;
+      if (host && version) versions[host.id] = version;
+    }
+  }
+  return versions;
+};
+
 const refused = (releaseId: string): PlanReleaseResult => ({
   releaseId,
   ok: false,
@@ -139,6 +156,7 @@ export const planRelease = async (
     executionArn: event.executionArn,
     hostIds,
     waves,
+    versionsBefore: await versionsNow(store, hostIds, release.game),
   });
 
   const jobTimeoutSec = strategy.drain.timeoutSec + strategy.healthTimeoutSec + DEPLOY_WORK_SEC;
