@@ -2,7 +2,8 @@ import { readFile } from 'node:fs/promises';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
 import { ConfigError } from '../core/errors.js';
-import { InstanceSpec } from './games/definitions.js';
+import { GameDefinition, InstanceSpec } from './games/definitions.js';
+import { gameNames, isBuiltInGame } from './games/index.js';
 
 /**
  * `gsm agent --config FILE`: read once here, validated, and handed down. Defaults live in the
@@ -51,6 +52,12 @@ export const AgentConfig = z
     /** Origin role: where staged packages are published for hosts to download. */
     webRoot: z.string().min(1).optional(),
     instances: z.array(AgentInstance).max(64).default([]),
+    /**
+     * Extra game definitions (same schema as the built-ins, unknown fields refused). A built-in
+     * name is refused rather than overridden, so a config can never change what `demo` or
+     * `cod4x` runs without anyone noticing.
+     */
+    games: z.array(GameDefinition.strict()).max(64).default([]),
     keepReleases: z.number().int().min(1).max(100).default(3),
     allowRoot: z.boolean().default(false),
     drain: z
@@ -80,6 +87,22 @@ export const AgentConfig = z
         ctx.addIssue({ code: 'custom', path: ['instances', i, 'port'], message: 'port used twice' });
       names.add(instance.name);
       ports.add(instance.port);
+    });
+    const games = new Set<string>();
+    config.games.forEach((game, i) => {
+      if (isBuiltInGame(game.name))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['games', i, 'name'],
+          message: `'${game.name}' is a built-in game (${gameNames().join(', ')}) and cannot be redefined; give yours another name`,
+        });
+      else if (games.has(game.name))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['games', i, 'name'],
+          message: `game '${game.name}' defined twice`,
+        });
+      games.add(game.name);
     });
     if (config.role === 'origin' && !config.webRoot)
       ctx.addIssue({ code: 'custom', path: ['webRoot'], message: 'the origin role needs a webRoot' });

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { createLogger, type Logger } from '../core/log.js';
 import type { SessionListener } from '../protocol/index.js';
 import { type AgentConfig, loadAgentConfig } from './config.js';
+import { gameCatalog } from './games/index.js';
 import { startListener } from './listener.js';
 import { type AgentRuntime, runJob } from './server/actions.js';
 import { GameInstance } from './server/instance.js';
@@ -42,9 +43,12 @@ export const startAgent = async (config: AgentConfig, logger: Logger): Promise<R
       'job cut off by an agent restart; recorded as failed',
     );
   }
+  // Per agent, not per process: several agents in one process (the benches) each know their own games.
+  const games = gameCatalog(config.games);
   const instances = new Map<string, GameInstance>();
   for (const spec of config.instances) {
     const instance = new GameInstance(spec, {
+      games,
       dataDir: config.dataDir,
       allowRoot: config.allowRoot,
       healthTimeoutSec: config.healthTimeoutSec,
@@ -68,6 +72,7 @@ export const startAgent = async (config: AgentConfig, logger: Logger): Promise<R
     drain: config.drain,
     maxReleaseBytes: config.maxReleaseBytes,
     keepReleases: config.keepReleases,
+    games,
     states,
     instances,
     logger,

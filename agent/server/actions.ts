@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { Logger } from '../../core/log.js';
 import { Id, Version } from '../../core/model/index.js';
-import { type GameAction, getGame, queryGame } from '../games/index.js';
+import { type GameAction, type GameCatalog, getGame, queryGame } from '../games/index.js';
 import {
   current,
   installPackage,
@@ -112,6 +112,8 @@ export interface AgentRuntime extends PowerDeps {
   readonly webRoot?: string;
   readonly drain: { readonly timeoutSec: number; readonly intervalMs: number };
   readonly maxReleaseBytes?: number;
+  /** The agent's definitions (built-ins plus its config's `games`); the built-ins otherwise. */
+  readonly games?: GameCatalog;
   readonly instances: ReadonlyMap<string, GameInstance>;
   readonly logger: Logger;
 }
@@ -205,7 +207,7 @@ export const handleAction = async (
     if (agent.role !== 'origin' || !agent.webRoot)
       throw new AgentError('E_WRONG_ROLE', 'stage runs only on an agent with role "origin" and a webRoot');
     const p = ACTION_PARAMS.stage.parse(params);
-    getGame(p.game);
+    (agent.games?.get ?? getGame)(p.game);
     return stagePackage({
       ...p,
       webRoot: agent.webRoot,
@@ -331,7 +333,7 @@ export const runJob = async (job: JobRequest, ctx: ActionContext): Promise<unkno
   const def = instance.game();
   const game = (parsed.data as { game?: string }).game;
   if (game !== undefined) {
-    getGame(game);
+    (ctx.agent.games?.get ?? getGame)(game);
     if (game !== def.name)
       throw new AgentError(
         'E_GAME_MISMATCH',

@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import type { Logger } from '../../core/log.js';
 import type { AgentInstance } from '../config.js';
 import {
+  type GameCatalog,
   type GameDefinition,
   getGame,
   type InstanceSpec,
@@ -29,13 +30,20 @@ export class GameInstance {
 
   constructor(
     config: AgentInstance,
-    options: { dataDir: string; allowRoot: boolean; healthTimeoutSec: number; logger: Logger },
+    options: {
+      /** The agent's definitions (built-ins plus its config's `games`); the built-ins otherwise. */
+      games?: GameCatalog;
+      dataDir: string;
+      allowRoot: boolean;
+      healthTimeoutSec: number;
+      logger: Logger;
+    },
   ) {
     this.name = config.name;
     this.dir = join(options.dataDir, 'instances', config.name);
     let def: GameDefinition | undefined;
     try {
-      def = getGame(config.game);
+      def = options.games ? options.games.get(config.game) : getGame(config.game);
     } catch (error) {
       this.#gameError = error as Error;
     }
