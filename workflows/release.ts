@@ -37,12 +37,9 @@ export interface ReleaseDefinitionOptions {
   readonly mapConcurrency?: number;
   readonly relayHeartbeatSec?: number;
   readonly approvalTimeoutSec?: number;
+  /** How a failed task function is retried: 3 times from 2 s by default. */
+  readonly taskRetry?: { readonly intervalSec: number; readonly maxAttempts: number };
 }
-
-const retryTask = [
-  retryLambdaService,
-  { ErrorEquals: ['States.TaskFailed'], IntervalSeconds: 2, MaxAttempts: 3 },
-];
 
 /**
  * The release workflow, input `{ releaseId }` (or `{ releaseId, mode: 'rollback' }`: roll back
@@ -60,158 +57,193 @@ export const releaseDefinition = ({
   mapConcurrency = RELEASE_MAP_CONCURRENCY,
   relayHeartbeatSec = RELAY_HEARTBEAT_SEC,
   approvalTimeoutSec = APPROVAL_TIMEOUT_SEC,
-}: ReleaseDefinitionOptions): StateMachine => ({
-  Comment: 'gsm release: a staged package to the fleet in waves, with approval gates and rollback',
-  StartAt: 'Mode',
-  States: {
-    Mode: choice(
-      [
-        {
-          And: [
-            { Variable: '$.mode', IsPresent: true },
-            { Variable: '$.mode', StringEquals: 'rollback' },
-          ],
-          Next: 'RollbackOnly',
+  taskRetry = { intervalSec: 2, maxAttempts: 3 },
+}: ReleaseDefinitionOptions): StateMachine => {
+  const retryTask = [
+    retryLambdaService,
+    {
+      ErrorEquals: ['States.TaskFailed'],
+      IntervalSeconds: taskRetry.intervalSec,
+      MaxAttempts: taskRetry.maxAttempts,
+    },
+  ];
+  return {
+    Comment: 'gsm release: a staged package to the fleet in waves, with approval gates and rollback',
+    StartAt: 'Mode',
+    States: {
+      Mode: choice(
+        [
+          {
+            And: [
+              { Variable: '$.mode', IsPresent: true },
+              { Variable: '$.mode', StringEquals: 'rollback' },
+            ],
+            Next: 'RollbackOnly',
+          },
+        ],
+        'PlanWaves',
+      ),
+      // An ended release rolled back later: the same PlanRollback, relay and Finalize, nothing else.
+      RollbackOnly: pass({
+        Parameters: {
+          'releaseId.$': '$.releaseId',
+          mode: 'rollback',
+          plan: { rollback: true, maxErrors: 0 },
         },
-      ],
-      'PlanWaves',
-    ),
-    // An ended release rolled back later: the same PlanRollback, relay and Finalize, nothing else.
-    RollbackOnly: pass({
-      Parameters: { 'releaseId.$': '$.releaseId', mode: 'rollback', plan: { rollback: true, maxErrors: 0 } },
-      next: 'PlanRollback',
-    }),
-    PlanWaves: lambdaTask(PLAN_RELEASE_FUNCTION, {
-      Comment: 'Check the package and target, create the deploy jobs, plan waves of relay shards',
-      payload: { 'releaseId.$': '$.releaseId', 'executionArn.$': '$$.Execution.Id', mapConcurrency },
-      ResultSelector: {
-        'ok.$': '$.Payload.ok',
-        'maxErrors.$': '$.Payload.maxErrors',
-        'rollback.$': '$.Payload.rollback',
-        'waves.$': '$.Payload.waves',
-      },
-      ResultPath: '$.plan',
-      Retry: retryTask,
-      Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.stopError', Next: 'Finalize' }],
-      next: 'Planned',
-    }),
-    Planned: choice([{ Variable: '$.plan.ok', BooleanEquals: true, Next: 'FirstWave' }], 'Finalize'),
-    // A Choice loop, not a Map: a wave that must stop ends the loop at once, and the emulator
-    // (which keeps starting a Map's queued iterations after one fails) behaves as AWS does.
-    FirstWave: pass({
-      Parameters: { 'releaseId.$': '$.releaseId', 'plan.$': '$.plan', cursor: 0 },
-      next: 'PickWave',
-    }),
-    PickWave: pass({
-      Parameters: { 'index.$': '$.cursor', 'wave.$': 'States.ArrayGetItem($.plan.waves, $.cursor)' },
-      ResultPath: '$.current',
-      next: 'Gate',
-    }),
-    Gate: choice(
-      [{ Variable: '$.current.wave.gate', BooleanEquals: true, Next: 'AwaitApproval' }],
-      'RunWave',
-    ),
-    AwaitApproval: lambdaCallbackTask(AWAIT_APPROVAL_FUNCTION, {
-      Comment: 'Park the release in waiting_approval; approve or reject sends the token back',
-      payload: { 'releaseId.$': '$.releaseId', 'wave.$': '$.cursor', 'taskToken.$': '$$.Task.Token' },
-      TimeoutSeconds: approvalTimeoutSec,
-      ResultPath: null,
-      Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.stopError', Next: 'RollbackWanted' }],
-      next: 'RunWave',
-    }),
-    RunWave: inlineMap({
-      Comment: 'The shards of the wave on the relay; a shard the relay could not run comes back as an error',
-      ItemsPath: '$.current.wave.shards',
-      MaxConcurrency: mapConcurrency,
-      processor: shardProcessor(relayActivityArn, relayHeartbeatSec),
-      ResultPath: '$.current.shardResults',
-      next: 'EvaluateWave',
-    }),
-    EvaluateWave: lambdaTask(EVALUATE_WAVE_FUNCTION, {
-      Comment: 'Cumulative failures against maxErrors (SSM semantics): continue or stop',
-      payload: {
-        'releaseId.$': '$.releaseId',
-        'wave.$': '$.cursor',
-        'maxErrors.$': '$.plan.maxErrors',
-        'shardResults.$': '$.current.shardResults',
-      },
-      ResultSelector: { 'decision.$': '$.Payload.decision', 'reason.$': '$.Payload.reason' },
-      ResultPath: '$.evaluation',
-      Retry: retryTask,
-      Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.stopError', Next: 'RollbackWanted' }],
-      next: 'Decide',
-    }),
-    Decide: choice(
-      [
-        {
-          And: [
-            { Variable: '$.evaluation.decision', StringEquals: 'continue' },
-            { Variable: '$.current.wave.last', BooleanEquals: true },
-          ],
-          Next: 'Finalize',
+        next: 'PlanRollback',
+      }),
+      PlanWaves: lambdaTask(PLAN_RELEASE_FUNCTION, {
+        Comment: 'Check the package and target, create the deploy jobs, plan waves of relay shards',
+        payload: { 'releaseId.$': '$.releaseId', 'executionArn.$': '$$.Execution.Id', mapConcurrency },
+        ResultSelector: {
+          'ok.$': '$.Payload.ok',
+          'maxErrors.$': '$.Payload.maxErrors',
+          'rollback.$': '$.Payload.rollback',
+          'waves.$': '$.Payload.waves',
         },
-        { Variable: '$.evaluation.decision', StringEquals: 'continue', Next: 'NextWave' },
-      ],
-      'WaveStopped',
-    ),
-    NextWave: pass({
-      // Only the cursor moves on: the finished wave's results leave the state.
-      Parameters: {
-        'releaseId.$': '$.releaseId',
-        'plan.$': '$.plan',
-        'cursor.$': 'States.MathAdd($.cursor, 1)',
-      },
-      next: 'PickWave',
-    }),
-    WaveStopped: pass({
-      Parameters: { Error: RELEASE_STOPPED_ERROR, 'Cause.$': '$.evaluation.reason' },
-      ResultPath: '$.stopError',
-      next: 'RollbackWanted',
-    }),
-    RollbackWanted: choice(
-      [{ Variable: '$.plan.rollback', BooleanEquals: true, Next: 'PlanRollback' }],
-      'Finalize',
-    ),
-    PlanRollback: lambdaTask(PLAN_ROLLBACK_FUNCTION, {
-      Comment: 'One rollback job per host whose deploy succeeded',
-      payload: { 'releaseId.$': '$.releaseId', mapConcurrency },
-      ResultSelector: { 'shards.$': '$.Payload.shards' },
-      ResultPath: '$.rollbackPlan',
-      Retry: retryTask,
-      Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.rollbackError', Next: 'Finalize' }],
-      next: 'RunRollback',
-    }),
-    RunRollback: inlineMap({
-      ItemsPath: '$.rollbackPlan.shards',
-      MaxConcurrency: mapConcurrency,
-      processor: shardProcessor(relayActivityArn, relayHeartbeatSec, 'Rollback'),
-      ResultPath: null,
-      next: 'RolledBack',
-    }),
-    RolledBack: pass({ Result: true, ResultPath: '$.rolledBack', next: 'Finalize' }),
-    Finalize: lambdaTask(FINALIZE_RELEASE_FUNCTION, {
-      Comment: 'Count the host jobs, end the release succeeded, failed or rolled_back with a reason',
-      payload: '$',
-      ResultSelector: { 'state.$': '$.Payload.state' },
-      ResultPath: '$.final',
-      Retry: retryTask,
-      next: 'Settled',
-    }),
-    Settled: choice(
-      [
-        { Variable: '$.final.state', StringEquals: 'succeeded', Next: 'ReleaseSucceeded' },
-        {
-          And: [
-            { Variable: '$.mode', IsPresent: true },
-            { Variable: '$.mode', StringEquals: 'rollback' },
-            { Variable: '$.final.state', StringEquals: 'rolled_back' },
-          ],
-          Next: 'ReleaseSucceeded',
+        ResultPath: '$.plan',
+        Retry: retryTask,
+        Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.stopError', Next: 'Finalize' }],
+        next: 'Planned',
+      }),
+      Planned: choice([{ Variable: '$.plan.ok', BooleanEquals: true, Next: 'FirstWave' }], 'Finalize'),
+      // A Choice loop, not a Map: a wave that must stop ends the loop at once, and the emulator
+      // (which keeps starting a Map's queued iterations after one fails) behaves as AWS does.
+      FirstWave: pass({
+        Parameters: { 'releaseId.$': '$.releaseId', 'plan.$': '$.plan', cursor: 0 },
+        next: 'PickWave',
+      }),
+      PickWave: pass({
+        Parameters: { 'index.$': '$.cursor', 'wave.$': 'States.ArrayGetItem($.plan.waves, $.cursor)' },
+        ResultPath: '$.current',
+        next: 'Gate',
+      }),
+      Gate: choice(
+        [{ Variable: '$.current.wave.gate', BooleanEquals: true, Next: 'AwaitApproval' }],
+        'RunWave',
+      ),
+      AwaitApproval: lambdaCallbackTask(AWAIT_APPROVAL_FUNCTION, {
+        Comment: 'Park the release in waiting_approval; approve or reject sends the token back',
+        payload: { 'releaseId.$': '$.releaseId', 'wave.$': '$.cursor', 'taskToken.$': '$$.Task.Token' },
+        TimeoutSeconds: approvalTimeoutSec,
+        ResultPath: null,
+        Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.stopError', Next: 'RollbackWanted' }],
+        next: 'RunWave',
+      }),
+      RunWave: inlineMap({
+        Comment:
+          'The shards of the wave on the relay; a shard the relay could not run comes back as an error',
+        ItemsPath: '$.current.wave.shards',
+        MaxConcurrency: mapConcurrency,
+        processor: shardProcessor(relayActivityArn, relayHeartbeatSec),
+        ResultPath: '$.current.shardResults',
+        next: 'EvaluateWave',
+      }),
+      EvaluateWave: lambdaTask(EVALUATE_WAVE_FUNCTION, {
+        Comment: 'Cumulative failures against maxErrors (SSM semantics): continue or stop',
+        payload: {
+          'releaseId.$': '$.releaseId',
+          'wave.$': '$.cursor',
+          'maxErrors.$': '$.plan.maxErrors',
+          'shardResults.$': '$.current.shardResults',
         },
-      ],
-      'ReleaseFailed',
-    ),
-    ReleaseSucceeded: succeed(),
-    ReleaseFailed: fail('Release.Failed', 'the release did not succeed; the release record says why'),
-  },
-});
+        ResultSelector: { 'decision.$': '$.Payload.decision', 'reason.$': '$.Payload.reason' },
+        ResultPath: '$.evaluation',
+        Retry: retryTask,
+        Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.stopError', Next: 'RollbackWanted' }],
+        next: 'Decide',
+      }),
+      Decide: choice(
+        [
+          {
+            And: [
+              { Variable: '$.evaluation.decision', StringEquals: 'continue' },
+              { Variable: '$.current.wave.last', BooleanEquals: true },
+            ],
+            Next: 'Finalize',
+          },
+          { Variable: '$.evaluation.decision', StringEquals: 'continue', Next: 'NextWave' },
+        ],
+        'WaveStopped',
+      ),
+      NextWave: pass({
+        // Only the cursor moves on: the finished wave's results leave the state.
+        Parameters: {
+          'releaseId.$': '$.releaseId',
+          'plan.$': '$.plan',
+          'cursor.$': 'States.MathAdd($.cursor, 1)',
+        },
+        next: 'PickWave',
+      }),
+      WaveStopped: pass({
+        Parameters: { Error: RELEASE_STOPPED_ERROR, 'Cause.$': '$.evaluation.reason' },
+        ResultPath: '$.stopError',
+        next: 'RollbackWanted',
+      }),
+      RollbackWanted: choice(
+        [{ Variable: '$.plan.rollback', BooleanEquals: true, Next: 'PlanRollback' }],
+        'Finalize',
+      ),
+      PlanRollback: lambdaTask(PLAN_ROLLBACK_FUNCTION, {
+        Comment: 'One rollback job per host whose deploy succeeded',
+        payload: { 'releaseId.$': '$.releaseId', mapConcurrency },
+        ResultSelector: { 'shards.$': '$.Payload.shards' },
+        ResultPath: '$.rollbackPlan',
+        Retry: retryTask,
+        Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.rollbackError', Next: 'Finalize' }],
+        next: 'RunRollback',
+      }),
+      RunRollback: inlineMap({
+        ItemsPath: '$.rollbackPlan.shards',
+        MaxConcurrency: mapConcurrency,
+        processor: shardProcessor(relayActivityArn, relayHeartbeatSec, 'Rollback'),
+        ResultPath: null,
+        // Finalize whatever happens: a rollback-only run left unfinished would hold its hosts
+        // and keep every follower of the release waiting.
+        Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.rollbackError', Next: 'Finalize' }],
+        next: 'RolledBack',
+      }),
+      RolledBack: pass({ Result: true, ResultPath: '$.rolledBack', next: 'Finalize' }),
+      Finalize: lambdaTask(FINALIZE_RELEASE_FUNCTION, {
+        Comment: 'Count the host jobs, end the release succeeded, failed or rolled_back with a reason',
+        payload: '$',
+        ResultSelector: { 'state.$': '$.Payload.state' },
+        ResultPath: '$.final',
+        Retry: retryTask,
+        Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.finalizeError', Next: 'FinalizeFailed' }],
+        next: 'Settled',
+      }),
+      FinalizeFailed: lambdaTask(FINALIZE_RELEASE_FUNCTION, {
+        Comment: 'Finalize failed: only end the release (or its rollback) with the error as the reason',
+        payload: { 'releaseId.$': '$.releaseId', 'finalizeError.$': '$.finalizeError' },
+        ResultPath: null,
+        Retry: retryTask,
+        next: 'ReleaseFailed',
+      }),
+      // A rollback-only run succeeded when the release ended rolled_back; a release, succeeded.
+      Settled: choice(
+        [
+          {
+            And: [
+              { Variable: '$.mode', IsPresent: true },
+              { Variable: '$.mode', StringEquals: 'rollback' },
+              { Variable: '$.final.state', StringEquals: 'rolled_back' },
+            ],
+            Next: 'ReleaseSucceeded',
+          },
+          {
+            And: [
+              { Variable: '$.mode', IsPresent: true },
+              { Variable: '$.mode', StringEquals: 'rollback' },
+            ],
+            Next: 'ReleaseFailed',
+          },
+          { Variable: '$.final.state', StringEquals: 'succeeded', Next: 'ReleaseSucceeded' },
+        ],
+        'ReleaseFailed',
+      ),
+      ReleaseSucceeded: succeed(),
+      ReleaseFailed: fail('Release.Failed', 'the release did not succeed; the release record says why'),
+    },
+  };
+};

@@ -85,8 +85,12 @@ export const RELEASE_CANCELLED_ERROR = 'Release.Cancelled';
 /** The release machine's input: a release to run, or (mode rollback) an ended one to roll back. */
 export const ReleaseMode = z.enum(['release', 'rollback']);
 export type ReleaseMode = z.infer<typeof ReleaseMode>;
-/** The execution name of an ended release's rollback-only run: one per release. */
-export const rollbackExecutionName = (releaseId: string): string => `${releaseId}-rollback`;
+/**
+ * The execution name of an ended release's rollback-only run, one per attempt: a failed
+ * rollback may be asked for again, and an execution name is never reused.
+ */
+export const rollbackExecutionName = (releaseId: string, attempt = 1): string =>
+  attempt <= 1 ? `${releaseId}-rollback` : `${releaseId}-rollback-${attempt}`;
 
 export const AwaitApprovalEvent = z.object({
   releaseId: z.string().min(1),
@@ -118,8 +122,10 @@ export const FinalizeReleaseEvent = z.object({
   rolledBack: z.boolean().default(false),
   /** Rollback-only executions (POST /v1/releases/:id/rollback on an ended release). */
   mode: ReleaseMode.default('release'),
-  /** Set when PlanRollback failed: the hosts were not rolled back. */
+  /** Set when PlanRollback or the rollback's relay run failed. */
   rollbackError: StepError.optional(),
+  /** Set when Finalize itself failed: only end the release (or its rollback) with the reason. */
+  finalizeError: StepError.optional(),
 });
 export type FinalizeReleaseEvent = z.infer<typeof FinalizeReleaseEvent>;
 

@@ -62,6 +62,10 @@ export const Release = z.object({
   cancelReason: z.string().optional(),
   /** Set by a rollback of an ended release while its rollback-only execution runs. */
   rollbackRequestedAt: Timestamp.optional(),
+  /** Later rollbacks asked for so far: each runs as its own execution (see rollbackExecutionName). */
+  rollbackAttempts: z.number().int().min(0).optional(),
+  /** Why the last later rollback failed: the release kept its state and changed hosts. */
+  rollbackFailure: z.string().optional(),
   /**
    * Target hosts per version they ended on, from the deploy and rollback jobs (Finalize); hosts
    * whose version nobody knows count as "unknown".

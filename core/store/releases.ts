@@ -159,15 +159,19 @@ export const createReleaseStore = (ctx: StoreContext): ReleaseStore => {
           new UpdateCommand({
             TableName: ctx.table,
             Key: itemKey(ENTITY.release, id),
-            UpdateExpression: 'SET #at = :now, #updatedAt = :now',
+            // A new attempt: its own execution name, and the last attempt's failure is history.
+            UpdateExpression:
+              'SET #at = :now, #updatedAt = :now, #attempts = if_not_exists(#attempts, :zero) + :one REMOVE #failure',
             ConditionExpression: `${CONDITION.exists} AND ${ended.expression} AND attribute_not_exists(#at)`,
             ExpressionAttributeNames: {
               ...PK_NAME,
               '#state': 'state',
               '#at': 'rollbackRequestedAt',
               '#updatedAt': 'updatedAt',
+              '#attempts': 'rollbackAttempts',
+              '#failure': 'rollbackFailure',
             },
-            ExpressionAttributeValues: { ':now': nowIso(), ...ended.values },
+            ExpressionAttributeValues: { ':now': nowIso(), ':zero': 0, ':one': 1, ...ended.values },
             ReturnValues: 'ALL_NEW',
           }),
         );
@@ -185,6 +189,39 @@ export const createReleaseStore = (ctx: StoreContext): ReleaseStore => {
           current,
           { cause: error },
         );
+      }
+    },
+    async endRollback(id, failure) {
+      const ended = stateIn(ROLLBACK_FROM_STATES, 'ended');
+      try {
+        const out = await ctx.documents.send(
+          new UpdateCommand({
+            TableName: ctx.table,
+            Key: itemKey(ENTITY.release, id),
+            UpdateExpression: `SET #updatedAt = :now${failure === undefined ? '' : ', #failure = :failure'} REMOVE #at`,
+            ConditionExpression: `${CONDITION.exists} AND ${ended.expression} AND attribute_exists(#at)`,
+            ExpressionAttributeNames: {
+              ...PK_NAME,
+              '#state': 'state',
+              '#at': 'rollbackRequestedAt',
+              '#updatedAt': 'updatedAt',
+              ...(failure === undefined ? {} : { '#failure': 'rollbackFailure' }),
+            },
+            ExpressionAttributeValues: {
+              ':now': nowIso(),
+              ...(failure === undefined ? {} : { ':failure': failure }),
+              ...ended.values,
+            },
+            ReturnValues: 'ALL_NEW',
+          }),
+        );
+        return toRecord(Release, out.Attributes ?? {}, 'release');
+      } catch (error) {
+        if (!isConditionFailure(error)) throw error;
+        // No rollback pending (ended already, or a retried call): nothing to withdraw.
+        const current = await find(id);
+        if (!current) throw new NotFoundError('release', id, { cause: error });
+        return current;
       }
     },
     async transition(id, to: ReleaseState, fields = {}, from) {

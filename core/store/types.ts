@@ -141,6 +141,12 @@ export interface ReleaseStore {
    */
   requestRollback(id: string): Promise<Release>;
   /**
+   * Ends a later rollback that did not run to rolled_back: the request is withdrawn (the
+   * release keeps its state and frees its followers), with `failure` recorded as why, if given.
+   * A release with no rollback pending is returned unchanged.
+   */
+  endRollback(id: string, failure?: string): Promise<Release>;
+  /**
    * Conditional on `from` (when given) and on the release not being terminal; StateConflictError
    * (with `current`) otherwise, except that a repeat of the current state returns it unchanged.
    * The one exception: `to: 'rolled_back'` with `from` naming only ROLLBACK_FROM_STATES is the later

@@ -70,6 +70,21 @@ describe('the release live view', () => {
     expect(lines[6]).toBe('    h3           [............] queued');
   });
 
+  it('shows why a later rollback of an ended release failed', () => {
+    const lines = liveLines(
+      detail({
+        state: 'succeeded',
+        reason: '1 host(s) failed, within maxErrors 1',
+        rollbackFailure: 'the rollback failed: Error: the store answered 500',
+      }),
+    );
+
+    expect(lines.slice(-2)).toEqual([
+      '  1 host(s) failed, within maxErrors 1',
+      '  the rollback failed: Error: the store answered 500',
+    ]);
+  });
+
   it('redraws in place on a terminal: up over the last drawing, each line cleared', () => {
     const stderr = Object.assign(new PassThrough(), { isTTY: true, columns: 80 });
     let written = '';

@@ -144,6 +144,7 @@ export const liveLines = (detail: ReleaseDetailView): string[] => {
     }
   }
   if (detail.reason) lines.push(`  ${detail.reason}`);
+  if (detail.rollbackFailure) lines.push(`  ${detail.rollbackFailure}`);
   return lines;
 };
 
@@ -189,6 +190,7 @@ export const plainTracker = (print: (line: string) => void) => {
 export const printSummary = (out: Output, detail: ReleaseDetailView): void => {
   out.result(`release ${detail.id} ${detail.state}: ${countersText(detail)}`);
   if (detail.reason) out.result(`  ${detail.reason}`);
+  if (detail.rollbackFailure) out.result(`  ${detail.rollbackFailure}`);
   for (const row of hostRows(detail)) {
     const deploy = row.deploy;
     if (!deploy || deploy.state === 'succeeded' || deploy.state === 'cancelled') continue;

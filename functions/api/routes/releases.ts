@@ -166,6 +166,9 @@ const cancel = async (store: Store, workflows: ApiWorkflows | undefined, id: str
 /**
  * Rolls back an ended release: the hosts whose deploy succeeded go back to their previous
  * version through a rollback-only execution of the release machine, which ends it rolled_back.
+ * The request is marked before the locks are taken: once marked, the ended release counts as
+ * holding its hosts, so no other release can take one between the two steps. A step that
+ * fails withdraws the request, so the release does not look rolling back forever.
  */
 const rollbackEnded = async (store: Store, workflows: ApiWorkflows | undefined, release: Release) => {
   const { sfn, stateMachineArn } = needWorkflows(workflows);
@@ -185,28 +188,35 @@ const rollbackEnded = async (store: Store, workflows: ApiWorkflows | undefined, 
       withoutToken(release),
     );
   }
-  // A retry of a rollback whose start failed finds the request recorded: start it again.
-  const retry = release.rollbackRequestedAt !== undefined;
-  await store.hostLocks.acquire(release.id, changed);
-  if (!retry) await store.releases.requestRollback(release.id);
+  const requested = await store.releases.requestRollback(release.id);
+  const withdraw = async (failure?: string) => {
+    await store.releases.endRollback(release.id, failure);
+    await store.hostLocks.release(release.id, changed);
+  };
+  try {
+    await store.hostLocks.acquire(release.id, changed);
+  } catch (error) {
+    await store.releases.endRollback(release.id);
+    throw error;
+  }
   try {
     await sfn.send(
       new StartExecutionCommand({
         stateMachineArn,
-        name: rollbackExecutionName(release.id),
+        name: rollbackExecutionName(release.id, requested.rollbackAttempts),
         input: JSON.stringify({ releaseId: release.id, mode: 'rollback' }),
       }),
     );
   } catch (error) {
     if (error instanceof ExecutionAlreadyExists) {
+      await withdraw();
       throw new StateConflictError(
         `release '${release.id}' is already being rolled back`,
         withoutToken(release),
-        {
-          cause: error,
-        },
+        { cause: error },
       );
     }
+    await withdraw(`the rollback could not be started: ${(error as Error).message}`);
     throw new GsmError('E_UNAVAILABLE', 'the rollback could not be started; try again', { cause: error });
   }
   return store.releases.get(release.id);

@@ -44,6 +44,32 @@ const tally = (jobs: readonly Job[], prefix = ''): Record<string, number> => {
   return counts;
 };
 
+const stepText = ({ Error: error, Cause: cause }: { Error?: string; Cause?: string }): string =>
+  cause ? `${error ?? 'error'}: ${cause}` : (error ?? 'error');
+
+/**
+ * Finalize itself failed (its retries spent): end what it could not, with the error as the
+ * reason, so no follower waits forever and the hosts are free. A running release ends failed;
+ * an ended one being rolled back keeps its state, the rollback recorded as failed.
+ */
+const endAfterFinalizeFailed = async (
+  { store, logger }: FinalizeReleaseDeps,
+  releaseId: string,
+  error: { Error?: string; Cause?: string },
+): Promise<FinalizeReleaseResult> => {
+  const current = await store.releases.get(releaseId);
+  const why = `the release could not be finalized: ${stepText(error)}`;
+  let ended = current;
+  if (!TERMINAL_RELEASE_STATES.includes(current.state)) {
+    ended = await store.releases.transition(current.id, 'failed', { reason: why });
+  } else if (current.rollbackRequestedAt !== undefined) {
+    ended = await store.releases.endRollback(current.id, why);
+  }
+  await store.hostLocks.release(current.id, current.hostIds);
+  logger?.error({ releaseId, state: ended.state, err: error }, 'release finalize failed');
+  return { releaseId, state: ended.state, reason: why, counters: ended.counters };
+};
+
 const whyStopped = (event: FinalizeReleaseEvent, failed: number): string => {
   const { Error: error = 'States.TaskFailed', Cause: cause = '' } = event.stopError ?? {};
   // EvaluateWave's own words travel as the Cause.
@@ -62,9 +88,11 @@ const whyStopped = (event: FinalizeReleaseEvent, failed: number): string => {
  * later) it moves succeeded/failed to rolled_back.
  */
 export const finalizeRelease = async (
-  { store, logger }: FinalizeReleaseDeps,
+  deps: FinalizeReleaseDeps,
   event: FinalizeReleaseEvent,
 ): Promise<FinalizeReleaseResult> => {
+  if (event.finalizeError) return endAfterFinalizeFailed(deps, event.releaseId, event.finalizeError);
+  const { store, logger } = deps;
   const rolledBack = event.rolledBack || event.mode === 'rollback';
   const [deploys, rollbacks, current] = await Promise.all([
     allJobs(store, event.releaseId),
@@ -97,9 +125,15 @@ export const finalizeRelease = async (
   let ended: Release;
   if (event.mode === 'rollback') {
     const back = counters.rollbackSucceeded ?? 0;
-    const reason = event.rollbackError
-      ? `rollback could not be planned: ${event.rollbackError.Cause ?? event.rollbackError.Error ?? 'error'}`
-      : `rolled back by an operator: ${back} of ${rollbacks.length} host(s) back on their previous version`;
+    const failure = event.rollbackError ? `the rollback failed: ${stepText(event.rollbackError)}` : undefined;
+    if (failure && back === 0) {
+      // No host went back: the release keeps its state, and says why the rollback did not run.
+      const kept = await store.releases.endRollback(current.id, failure);
+      await free();
+      logger?.warn({ releaseId: kept.id, state: kept.state, failure }, 'release rollback failed');
+      return { releaseId: kept.id, state: kept.state, reason: failure, counters: kept.counters };
+    }
+    const reason = `rolled back by an operator: ${back} of ${rollbacks.length} host(s) back on their previous version${failure ? `; ${failure}` : ''}`;
     ended = await store.releases.transition(
       current.id,
       'rolled_back',

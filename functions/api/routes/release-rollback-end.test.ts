@@ -1,0 +1,238 @@
+import { DescribeExecutionCommand } from '@aws-sdk/client-sfn';
+import { type ServerType, serve } from '@hono/node-server';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { createLogger } from '../../../core/log.js';
+import { type Release, rollbackExecutionName } from '../../../core/model/index.js';
+import type { Store } from '../../../core/store/types.js';
+import { startTestDynamoDb, type TestDynamoDb } from '../../../test/helpers/dynamodb.js';
+import {
+  type ActionWorkflowStack,
+  type FakeRelay,
+  startFakeRelay,
+  startWorkflowStack,
+} from '../../../workflows/action.fixture.js';
+import { releaseLambdas } from '../../../workflows/release.fixture.js';
+import {
+  FINALIZE_RELEASE_FUNCTION,
+  PLAN_ROLLBACK_FUNCTION,
+  releaseDefinition,
+} from '../../../workflows/release.js';
+import { createApp } from '../app.js';
+import type { ReleaseDetail } from './releases.js';
+
+type AppDeps = Parameters<typeof createApp>[0];
+const HOSTS = ['r1', 'r2', 'r3', 'r4'];
+
+/**
+ * A later rollback (of an ended release) that cannot finish must still end: the request is
+ * withdrawn with the reason, the hosts are free, the event stream ends. Faults are injected
+ * into the real task functions the emulator runs; the relay stands in for agents.
+ */
+describe('a later rollback that fails', () => {
+  let db: TestDynamoDb;
+  let stack: ActionWorkflowStack;
+  let relay: FakeRelay;
+  let server: ServerType;
+  let base: string;
+  let key: string;
+  const faults = { planRollback: false, finalizeRollback: false };
+  /** Runs right after the API took a release's host locks (an interleaving, not a stand-in). */
+  let afterLocksTaken: ((releaseId: string) => Promise<void>) | undefined;
+
+  beforeAll(async () => {
+    db = await startTestDynamoDb('dynalite', 'api-release-rollback-end');
+    for (const id of HOSTS) {
+      await db.store.hosts.create({
+        id,
+        address: '127.0.0.1',
+        tags: { group: 'rb' },
+        instances: [{ name: 'demo', game: 'demo', port: 27960, version: '1.0.0' }],
+      });
+    }
+    const pkg = await db.store.packages.create({
+      game: 'demo',
+      version: '1.1.0',
+      fileName: 'demo.tar.gz',
+      size: 10,
+      s3Key: 'packages/demo/1.1.0/demo.tar.gz',
+      state: 'verifying',
+    });
+    await db.store.packages.transition(pkg.id, 'verified', { sha256: 'c'.repeat(64) });
+    await db.store.packages.transition(pkg.id, 'staging');
+    await db.store.packages.transition(pkg.id, 'staged', {
+      origins: [{ id: 'o1', url: 'http://127.0.0.1:9/demo.tar.gz', verified: true }],
+    });
+    const real = releaseLambdas(db.store);
+    stack = await startWorkflowStack({
+      name: 'gsm-release',
+      lambdas: async (name) => {
+        const fn = await real(name);
+        if (!fn) return undefined;
+        return async (event, context) => {
+          const input = event as { mode?: string; finalizeError?: unknown };
+          if (name === PLAN_ROLLBACK_FUNCTION && faults.planRollback) {
+            throw new Error('the store answered 500');
+          }
+          const rollbackFinalize = input.mode === 'rollback' && input.finalizeError === undefined;
+          if (name === FINALIZE_RELEASE_FUNCTION && faults.finalizeRollback && rollbackFinalize) {
+            throw new Error('finalize broke');
+          }
+          return fn(event, context);
+        };
+      },
+      definition: (relayActivityArn) =>
+        releaseDefinition({ relayActivityArn, taskRetry: { intervalSec: 1, maxAttempts: 1 } }),
+    });
+    relay = startFakeRelay({ sfn: stack.sfn, activityArn: stack.activityArn, store: db.store });
+    const apiStore: Store = {
+      ...db.store,
+      hostLocks: {
+        ...db.store.hostLocks,
+        acquire: async (releaseId, hostIds) => {
+          await db.store.hostLocks.acquire(releaseId, hostIds);
+          await afterLocksTaken?.(releaseId);
+        },
+      },
+    };
+    const app = createApp({
+      store: apiStore,
+      logger: createLogger('test', { level: 'silent' }),
+      workflows: { sfn: stack.sfn, stateMachines: { release: stack.stateMachineArn } },
+    } as Partial<AppDeps> as AppDeps);
+    server = await new Promise<ServerType>((ready) => {
+      const s = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, () => ready(s));
+    });
+    const address = server.address();
+    base = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+    key = (await db.store.apiKeys.create({ name: 'rb', role: 'operator' })).key;
+  });
+  afterEach(() => {
+    faults.planRollback = false;
+    faults.finalizeRollback = false;
+    afterLocksTaken = undefined;
+  });
+  afterAll(async () => {
+    await relay?.stop();
+    await new Promise((resolve) => server?.close(resolve));
+    await stack?.close();
+    await db?.close();
+  });
+
+  const call = (path: string, init: { method?: string; body?: unknown; signal?: AbortSignal } = {}) =>
+    fetch(`${base}${path}`, {
+      method: init.method ?? 'GET',
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+      body: init.body === undefined ? undefined : JSON.stringify(init.body),
+      signal: init.signal,
+    });
+  const detail = async (id: string) => (await (await call(`/v1/releases/${id}`)).json()) as ReleaseDetail;
+  const succeededRelease = async (hosts: string[]): Promise<string> => {
+    const res = await call('/v1/releases', {
+      method: 'POST',
+      body: { package: { game: 'demo', version: '1.1.0' }, target: { hosts }, strategy: { canary: 1 } },
+    });
+    const id = ((await res.json()) as Release).id;
+    const deadline = Date.now() + 20_000;
+    for (;;) {
+      const release = await detail(id);
+      if (release.state === 'succeeded') return id;
+      if (Date.now() > deadline) throw new Error(`release ${id} still ${release.state}`);
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+  };
+  /** The whole event stream (bounded): the names of its events and the last one's data. */
+  const streamToEnd = async (id: string) => {
+    const res = await call(`/v1/releases/${id}/events`, { signal: AbortSignal.timeout(20_000) });
+    const text = await res.text();
+    const events = text
+      .split('\n\n')
+      .map((block) => block.split('\n'))
+      .filter((lines) => lines.some((l) => l.startsWith('event: ')));
+    const name = (lines: string[]) => lines.find((l) => l.startsWith('event: '))?.slice(7);
+    const last = events.at(-1) ?? [];
+    return {
+      names: events.map(name),
+      last: JSON.parse(last.find((l) => l.startsWith('data: '))?.slice(6) ?? '{}') as { state?: string },
+    };
+  };
+  const executionStatus = async (id: string, attempt: number) => {
+    const executionArn = `${stack.stateMachineArn.replace(':stateMachine:', ':execution:')}:${rollbackExecutionName(id, attempt)}`;
+    const deadline = Date.now() + 20_000;
+    for (;;) {
+      const out = await stack.sfn.send(new DescribeExecutionCommand({ executionArn }));
+      if (out.status !== 'RUNNING') return out.status;
+      if (Date.now() > deadline) throw new Error(`still running: ${executionArn}`);
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+  };
+
+  it('whose plan fails: the release keeps its state with the reason, its stream ends, and a new rollback runs', async () => {
+    const id = await succeededRelease(['r1', 'r2']);
+    faults.planRollback = true;
+
+    const res = await call(`/v1/releases/${id}/rollback`, { method: 'POST', body: {} });
+    const stream = await streamToEnd(id);
+
+    expect(res.status).toBe(200);
+    expect(((await res.json()) as Release).rollbackRequestedAt).toBeDefined();
+    expect(stream.names.at(-1)).toBe('end');
+    expect(stream.last).toEqual({ state: 'succeeded' });
+    expect(await executionStatus(id, 1)).toBe('FAILED');
+    const kept = await detail(id);
+    expect(kept.state).toBe('succeeded');
+    expect(kept.rollbackRequestedAt).toBeUndefined();
+    expect(kept.rollbackFailure).toContain('the rollback failed');
+    expect(kept.rollbackFailure).toContain('the store answered 500');
+    expect(await db.store.hostLocks.holder('r1')).toBeUndefined();
+
+    faults.planRollback = false;
+    const again = await call(`/v1/releases/${id}/rollback`, { method: 'POST', body: {} });
+
+    expect(again.status).toBe(200);
+    expect(await executionStatus(id, 2)).toBe('SUCCEEDED');
+    const back = await detail(id);
+    expect(back).toMatchObject({ state: 'rolled_back', versions: { '1.0.0': 2 } });
+    expect(back.rollbackFailure).toBeUndefined();
+  });
+
+  it('whose Finalize fails: the request is withdrawn with the reason and the hosts are free', async () => {
+    const id = await succeededRelease(['r3']);
+    faults.finalizeRollback = true;
+
+    const res = await call(`/v1/releases/${id}/rollback`, { method: 'POST', body: {} });
+    const status = await executionStatus(id, 1);
+    faults.finalizeRollback = false;
+
+    expect(res.status).toBe(200);
+    expect(status).toBe('FAILED');
+    const kept = await detail(id);
+    expect(kept).toMatchObject({ state: 'succeeded' });
+    expect(kept.rollbackRequestedAt).toBeUndefined();
+    expect(kept.rollbackFailure).toContain('could not be finalized');
+    expect(kept.rollbackFailure).toContain('finalize broke');
+    expect(await db.store.hostLocks.holder('r3')).toBeUndefined();
+  });
+
+  it('holds its hosts from the moment it takes their locks: a new release on them is refused', async () => {
+    const id = await succeededRelease(['r4']);
+    let competitor: Response | undefined;
+    afterLocksTaken = async (releaseId) => {
+      if (releaseId !== id || competitor) return;
+      competitor = await call('/v1/releases', {
+        method: 'POST',
+        body: { package: { game: 'demo', version: '1.1.0' }, target: { hosts: ['r4'] } },
+      });
+    };
+
+    const res = await call(`/v1/releases/${id}/rollback`, { method: 'POST', body: {} });
+    afterLocksTaken = undefined;
+
+    expect(res.status).toBe(200);
+    expect(competitor?.status).toBe(409);
+    expect(((await competitor?.json()) as { error?: string } | undefined)?.error).toContain(
+      `host 'r4' is busy in release '${id}'`,
+    );
+    expect(await executionStatus(id, 1)).toBe('SUCCEEDED');
+    expect((await detail(id)).state).toBe('rolled_back');
+  });
+});
