@@ -43,6 +43,16 @@ export const PackageOrigin = z.object({
   error: z.string().optional(),
 });
 
+/**
+ * What the game's auto-release policy made of a staged package: the release it started, or
+ * why it was refused (busy hosts, a target that matches nothing, an unfit strategy).
+ */
+export const PackageAutoRelease = z.union([
+  z.object({ releaseId: z.string().min(1), at: Timestamp }).strict(),
+  z.object({ refused: z.string().min(1), at: Timestamp }).strict(),
+]);
+export type PackageAutoRelease = z.infer<typeof PackageAutoRelease>;
+
 export const Package = z.object({
   id: z.string().min(1).max(128),
   game: Id,
@@ -58,6 +68,8 @@ export const Package = z.object({
   uploadId: z.string().min(1).optional(),
   /** Bytes per part of that upload; the last part may be shorter. */
   partSize: z.number().int().min(1).optional(),
+  /** Set by auto-release, whatever the package's state; absent when no policy applied. */
+  autoRelease: PackageAutoRelease.optional(),
   createdAt: Timestamp,
   updatedAt: Timestamp,
 });

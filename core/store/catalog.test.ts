@@ -128,6 +128,24 @@ describe.each(DYNAMODB_BACKENDS)('games, origins, packages and releases on %s', 
       });
       await expect(db.store.packages.transition('nope@1', 'verifying')).rejects.toBeInstanceOf(NotFoundError);
     });
+
+    it('records what auto-release did without a state change, refusing a bad outcome and an unknown package', async () => {
+      const pkg = await db.store.packages.create({ ...basePackage, version: '4.0.0' });
+      const at = '2026-01-01T00:00:00.000Z';
+
+      const refused = await db.store.packages.setAutoRelease(pkg.id, { refused: 'host busy', at });
+      const started = await db.store.packages.setAutoRelease(pkg.id, { releaseId: 'auto-1', at });
+
+      expect(refused).toMatchObject({ state: 'uploading', autoRelease: { refused: 'host busy', at } });
+      expect((await db.store.packages.get(pkg.id)).autoRelease).toEqual(started.autoRelease);
+      expect(started.autoRelease).toEqual({ releaseId: 'auto-1', at });
+      await expect(
+        db.store.packages.setAutoRelease(pkg.id, { refused: '', at } as never),
+      ).rejects.toBeInstanceOf(ValidationError);
+      await expect(db.store.packages.setAutoRelease('nope@1', { refused: 'x', at })).rejects.toBeInstanceOf(
+        NotFoundError,
+      );
+    });
   });
 
   describe('releases', () => {
@@ -174,6 +192,24 @@ describe.each(DYNAMODB_BACKENDS)('games, origins, packages and releases on %s', 
       expect(again).toEqual(done);
       expect(out).toBeInstanceOf(StateConflictError);
       expect((out as StateConflictError).current).toEqual(done);
+    });
+
+    it('withdraws a later rollback with its reason, keeping the state; a new request clears the reason', async () => {
+      const release = await db.store.releases.create({ ...baseRelease, id: 'rel-withdraw' });
+      await db.store.releases.transition(release.id, 'succeeded');
+      const first = await db.store.releases.requestRollback(release.id);
+
+      const withdrawn = await db.store.releases.endRollback(release.id, 'the rollback failed: boom');
+      const repeated = await db.store.releases.endRollback(release.id, 'another reason');
+      const second = await db.store.releases.requestRollback(release.id);
+
+      expect(first.rollbackAttempts).toBe(1);
+      expect(withdrawn).toMatchObject({ state: 'succeeded', rollbackFailure: 'the rollback failed: boom' });
+      expect(withdrawn.rollbackRequestedAt).toBeUndefined();
+      expect(repeated.rollbackFailure).toBe('the rollback failed: boom');
+      expect(second.rollbackAttempts).toBe(2);
+      expect(second.rollbackFailure).toBeUndefined();
+      await expect(db.store.releases.endRollback('rel-none')).rejects.toBeInstanceOf(NotFoundError);
     });
 
     it('reports an unknown release as not found', async () => {

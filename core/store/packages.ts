@@ -7,6 +7,7 @@ import {
   nowIso,
   PACKAGE_TRANSITIONS,
   Package,
+  PackageAutoRelease,
   PackageState,
   packageId,
   Sha256,
@@ -135,6 +136,26 @@ export const createPackageStore = (ctx: StoreContext): PackageStore => {
           current,
           { cause: error },
         );
+      }
+    },
+    async setAutoRelease(id, outcome) {
+      const value = validate(PackageAutoRelease, outcome, 'package auto-release');
+      try {
+        const out = await ctx.documents.send(
+          new UpdateCommand({
+            TableName: ctx.table,
+            Key: itemKey(ENTITY.package, id),
+            UpdateExpression: 'SET #auto = :auto, #updatedAt = :now',
+            ConditionExpression: CONDITION.exists,
+            ExpressionAttributeNames: { ...PK_NAME, '#auto': 'autoRelease', '#updatedAt': 'updatedAt' },
+            ExpressionAttributeValues: { ':auto': value, ':now': nowIso() },
+            ReturnValues: 'ALL_NEW',
+          }),
+        );
+        return toRecord(Package, out.Attributes ?? {}, 'package');
+      } catch (error) {
+        if (!isConditionFailure(error)) throw error;
+        throw new NotFoundError('package', id, { cause: error });
       }
     },
     async remove(id) {

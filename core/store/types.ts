@@ -17,6 +17,7 @@ import type {
   Origin,
   OriginInput,
   Package,
+  PackageAutoRelease,
   PackageState,
   Page,
   PageRequest,
@@ -102,6 +103,8 @@ export interface PackageStore {
     to: PackageState,
     fields?: Partial<Pick<Package, 'reason' | 'sha256' | 'origins'>>,
   ): Promise<Package>;
+  /** Records what auto-release did with the package (no state change); NotFoundError if gone. */
+  setAutoRelease(id: string, outcome: PackageAutoRelease): Promise<Package>;
   remove(id: string): Promise<void>;
 }
 

@@ -1,6 +1,7 @@
 import { ListExecutionsCommand } from '@aws-sdk/client-sfn';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../../core/log.js';
+import type { Package } from '../../../core/model/index.js';
 import { startTestDynamoDb, type TestDynamoDb } from '../../../test/helpers/dynamodb.js';
 import {
   type ActionWorkflowStack,
@@ -8,7 +9,10 @@ import {
   startFakeRelay,
 } from '../../../workflows/action.fixture.js';
 import { startReleaseWorkflow } from '../../../workflows/release.fixture.js';
+import { createApp } from '../../api/app.js';
 import { AUTO_RELEASE_CREATOR, type AutoReleaseDeps, autoRelease } from './auto.js';
+
+type AppDeps = Parameters<typeof createApp>[0];
 
 describe('autoRelease on the local Step Functions emulator', () => {
   let db: TestDynamoDb;
@@ -93,6 +97,7 @@ describe('autoRelease on the local Step Functions emulator', () => {
       new ListExecutionsCommand({ stateMachineArn: stack.stateMachineArn }),
     );
     expect(executions?.filter((e) => e.name === release.id)).toHaveLength(1);
+    expect((await db.store.packages.get(packageId)).autoRelease).toMatchObject({ releaseId: release.id });
     // A retry after the release ended still names it, and starts nothing.
     expect(await autoRelease(deps, { packageId })).toMatchObject({ started: true, releaseId: release.id });
   });
@@ -121,6 +126,21 @@ describe('autoRelease on the local Step Functions emulator', () => {
     expect(refused.started).toBe(false);
     expect(refused.reason).toContain("host 'a2' is busy in release 'rel-holder'");
     expect((await db.store.releases.list({ limit: 500 })).items.filter((r) => r.game === 'busy')).toEqual([]);
+    // Where an operator looks: the package, through the API; a package no policy applies to has nothing.
+    const app = createApp({
+      store: db.store,
+      logger: createLogger('test', { level: 'silent' }),
+    } as Partial<AppDeps> as AppDeps);
+    const { key } = await db.store.apiKeys.create({ name: 'reader', role: 'viewer' });
+    const read = async (id: string) =>
+      (await (
+        await app.request(`/v1/packages/${id}`, { headers: { authorization: `Bearer ${key}` } })
+      ).json()) as Package;
+    const shown = await read(busy);
+    expect(shown.state).toBe('staged');
+    expect(shown.autoRelease).toMatchObject({ refused: refused.reason });
+    expect(shown.autoRelease?.at).toBeDefined();
+    expect((await read(quiet)).autoRelease).toBeUndefined();
   });
 
   it('skips a package that is not staged', async () => {

@@ -1,7 +1,7 @@
 import type { SFNClient } from '@aws-sdk/client-sfn';
 import { GsmError, NotFoundError } from '../../../core/errors.js';
 import type { Logger } from '../../../core/log.js';
-import type { Package } from '../../../core/model/index.js';
+import { nowIso, type Package } from '../../../core/model/index.js';
 import type { Store } from '../../../core/store/types.js';
 import { startRelease } from '../plan-release/start.js';
 
@@ -36,8 +36,9 @@ export const autoReleaseId = (pkg: Pick<Package, 'game' | 'version' | 'createdAt
 /**
  * AutoRelease, the intake workflow's last state: when the game's policy says autoRelease, a
  * staged package starts a release of itself to the policy's target. It never fails the intake:
- * a busy host, a target that matches nothing or a strategy that no longer fits is logged with
- * its reason and returned, and the package stays staged for a release by hand.
+ * a busy host, a target that matches nothing or a strategy that no longer fits is recorded on
+ * the package (`autoRelease.refused`, where an operator looks) and logged, and the package
+ * stays staged for a release by hand. A started release is recorded there too.
  */
 export const autoRelease = async (
   { store, sfn, stateMachineArn, logger }: AutoReleaseDeps,
@@ -47,6 +48,10 @@ export const autoRelease = async (
     logger[level]({ packageId: event.packageId, reason }, 'no auto-release');
     return { packageId: event.packageId, started: false, reason };
   };
+  const refuse = async (reason: string): Promise<AutoReleaseResult> => {
+    await store.packages.setAutoRelease(event.packageId, { refused: reason, at: nowIso() });
+    return skip(reason, 'warn');
+  };
   const pkg = await store.packages.get(event.packageId);
   if (pkg.state !== 'staged') return skip(`the package is ${pkg.state}, not staged`);
   const game = await store.games.get(pkg.game).catch((error: unknown) => {
@@ -55,8 +60,9 @@ export const autoRelease = async (
   });
   const policy = game?.policy;
   if (!policy?.autoRelease) return skip(`game '${pkg.game}' has no auto-release policy`);
-  if (!stateMachineArn)
-    return skip('the release workflow is not deployed here (GSM_STATE_MACHINE_RELEASE)', 'warn');
+  if (!stateMachineArn) {
+    return refuse('the release workflow is not deployed here (GSM_STATE_MACHINE_RELEASE)');
+  }
   try {
     const release = await startRelease(
       { store, sfn, stateMachineArn, logger },
@@ -68,12 +74,13 @@ export const autoRelease = async (
         createdBy: AUTO_RELEASE_CREATOR,
       },
     );
+    await store.packages.setAutoRelease(pkg.id, { releaseId: release.id, at: nowIso() });
     logger.info({ packageId: pkg.id, releaseId: release.id }, 'auto-release started');
     return { packageId: pkg.id, started: true, releaseId: release.id };
   } catch (error) {
     // Refusals (busy host, bad target, unfit strategy) are the policy's problem, not the upload's.
     if (error instanceof GsmError && error.code !== 'E_UNAVAILABLE') {
-      return skip(`auto-release of ${pkg.id} refused: ${error.message}`, 'warn');
+      return refuse(`auto-release of ${pkg.id} refused: ${error.message}`);
     }
     throw error;
   }
