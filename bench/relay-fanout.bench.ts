@@ -9,7 +9,6 @@
 // (process.cpuUsage of this process / jobs, goal ≤ 2 ms; the execution is started and polled from the
 // world process, so this process does nothing but relay); p99 of GET /v1/hosts polled during the
 // run (goal ≤ 50 ms). Median of BENCH_RUNS (≥ 3). BENCH_PROFILE=dir: a CPU profile of each child.
-import { type ChildProcess, spawn } from 'node:child_process';
 import { appendFile, mkdtemp, rm } from 'node:fs/promises';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
@@ -22,10 +21,21 @@ import {
 } from '@aws-sdk/client-sfn';
 import { createDocumentClient, createDynamoDbClient } from '../core/aws.js';
 import { createLogger } from '../core/log.js';
-import { createStore, ensureTable } from '../core/store/index.js';
-import { LOCAL_CREDENTIALS, startDynalite, startDynamoDbLocal } from '../local/dynamodb.js';
+import { createStore } from '../core/store/index.js';
+import { LOCAL_CREDENTIALS } from '../local/dynamodb.js';
 import { startStepFunctions } from '../local/stepfunctions/index.js';
 import { relayConfig, startRelay } from '../relay/index.js';
+import {
+  dynamoDbEngine,
+  dynamoDbRole,
+  p99,
+  roleOf,
+  say,
+  spawnRole as spawnBenchRole,
+  startBenchAgents,
+  localStore as storeAt,
+  untilExit,
+} from './processes.js';
 import { fmt, median } from './stats.js';
 
 const HOSTS = Number(process.env.BENCH_HOSTS ?? 500);
@@ -33,72 +43,26 @@ const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 100);
 const RUNS = Math.max(3, Number(process.env.BENCH_RUNS ?? 3));
 const MASTER = 'bench-master-secret-0123456789abcdef';
 const TABLE = 'gsm-bench-relay';
-/** `amazon`: Amazon's DynamoDB Local (Java 17+) instead of dynalite. */
-const DYNAMODB = process.env.BENCH_DYNAMODB === 'amazon' ? 'amazon' : 'dynalite';
+const DYNAMODB = dynamoDbEngine();
 const DESCRIBE_EVERY_MS = 20;
-
-const p99 = (values: number[]): number => {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.ceil(sorted.length * 0.99) - 1)] ?? Number.NaN;
-};
 
 type Ready = { dynamodb: string; sfn: string; activityArn: string; machineArn: string };
 
-const say = (message: unknown) => process.stdout.write(`${JSON.stringify(message)}\n`);
-
-/** Waits for the parent's "exit" line (or its end), so a dying parent takes its children along. */
-const untilExit = async (): Promise<void> => {
-  for await (const line of createInterface({ input: process.stdin })) if (line === 'exit') return;
-};
-
-const localStore = (endpoint: string) => {
-  const ddb = createDynamoDbClient({
-    region: 'us-east-1',
-    endpoints: { dynamodb: endpoint },
-    credentials: LOCAL_CREDENTIALS,
-  });
-  return { ddb, store: createStore({ documents: createDocumentClient(ddb), table: TABLE }) };
-};
-
-/** DynamoDB alone: its CPU is neither the relay's nor the API's. */
-const dynamoDbRole = async (): Promise<void> => {
-  const dynamo = DYNAMODB === 'amazon' ? await startDynamoDbLocal() : await startDynalite();
-  const { ddb } = localStore(dynamo.endpoint);
-  await ensureTable(ddb, TABLE);
-  ddb.destroy();
-  say({ ready: { dynamodb: dynamo.endpoint } });
-  await untilExit();
-  await dynamo.close();
-  process.exit(0);
-};
+const localStore = (endpoint: string) => storeAt(endpoint, TABLE);
+const spawnRole = (role: string, ...args: string[]) => spawnBenchRole(import.meta.filename, role, ...args);
 
 /** Every agent in one process, each with its own port, data folder and journal; registers the hosts. */
 const agentsRole = async (endpoint: string): Promise<void> => {
-  const [{ parseAgentConfig }, { startAgent }] = await Promise.all([
-    import('../agent/config.js'),
-    import('../agent/main.js'),
-  ]);
-  const silent = createLogger('bench', { level: 'silent' });
   const { ddb, store } = localStore(endpoint);
   const dir = await mkdtemp(join(tmpdir(), 'gsm-bench-agents-'));
-  const agents = [];
-  for (let i = 0; i < HOSTS; i++) {
-    const hostId = `bench-${String(i).padStart(3, '0')}`;
-    const config = await parseAgentConfig(
-      {
-        hostId,
-        listen: { host: '127.0.0.1', port: 0 },
-        secrets: { master: MASTER },
-        dataDir: join(dir, hostId),
-        instances: [{ name: 'main', game: 'demo', port: 30000 + i }],
-        logLevel: 'silent',
-      },
-      { env: {} },
-    );
-    const agent = await startAgent(config, silent);
-    agents.push(agent);
-    await store.hosts.create({ id: hostId, address: '127.0.0.1', port: agent.port });
-  }
+  const agents = await startBenchAgents({
+    store,
+    hostIds: Array.from({ length: HOSTS }, (_, i) => `bench-${String(i).padStart(3, '0')}`),
+    dir,
+    masterSecret: MASTER,
+    logger: createLogger('bench', { level: 'silent' }),
+    configOf: (_hostId, i) => ({ instances: [{ name: 'main', game: 'demo', port: 30000 + i }] }),
+  });
   ddb.destroy();
   say({ ready: { agents: agents.length } });
   await untilExit();
@@ -190,36 +154,6 @@ const worldRole = async (endpoint: string): Promise<void> => {
   api.close();
   await sfn.close();
   process.exit(0);
-};
-
-interface Child {
-  readonly process: ChildProcess;
-  next<T>(): Promise<T>;
-}
-
-const spawnRole = (role: string, ...args: string[]): Child => {
-  // BENCH_PROFILE=dir writes a V8 CPU profile of every process (the relay's too, via the command line).
-  const profile = process.env.BENCH_PROFILE
-    ? ['--cpu-prof', `--cpu-prof-dir=${join(process.env.BENCH_PROFILE, role)}`]
-    : [];
-  const child = spawn(
-    process.execPath,
-    [...profile, '--import', 'tsx', import.meta.filename, '--role', role, ...args],
-    {
-      stdio: ['pipe', 'pipe', 'inherit'],
-    },
-  );
-  const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
-  return {
-    process: child,
-    next: async <T>(): Promise<T> => {
-      for (;;) {
-        const { value, done } = await lines.next();
-        if (done) throw new Error(`the ${role} process ended`);
-        if (value.startsWith('{')) return JSON.parse(value) as T;
-      }
-    },
-  };
 };
 
 const main = async (): Promise<void> => {
@@ -351,10 +285,9 @@ const main = async (): Promise<void> => {
   }
 };
 
-const roleAt = process.argv.indexOf('--role');
-const role = roleAt >= 0 ? process.argv[roleAt + 1] : undefined;
-const roleArg = process.argv[roleAt + 2] ?? '';
-if (role === 'dynamodb') await dynamoDbRole();
+const { role, args } = roleOf();
+const roleArg = args[0] ?? '';
+if (role === 'dynamodb') await dynamoDbRole(TABLE);
 else if (role === 'agents') await agentsRole(roleArg);
 else if (role === 'world') await worldRole(roleArg);
 else await main();
