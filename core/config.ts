@@ -35,6 +35,10 @@ export interface ServiceConfig {
   readonly stateMachines: Readonly<Record<string, string>>;
 }
 
+/** Whether Step Functions is an emulator here (`gsm dev` points AWS_ENDPOINT_URL_SFN at it). */
+export const stepFunctionsEmulated = (env: NodeJS.ProcessEnv = process.env): boolean =>
+  Boolean(env.AWS_ENDPOINT_URL_SFN);
+
 export const serviceConfigFromEnv = (env: NodeJS.ProcessEnv = process.env): ServiceConfig => {
   const parsed = Env.safeParse(env);
   if (!parsed.success) {

@@ -1,3 +1,5 @@
+import { stepFunctionsEmulated } from './config.js';
+
 /**
  * The AWS console page of a Step Functions execution, for operators who want AWS's own view
  * next to gsm's. Only for executions AWS runs: with an emulator endpoint configured
@@ -5,9 +7,9 @@
  */
 export const executionConsoleUrl = (
   executionArn: string | undefined,
-  env: Readonly<Record<string, string | undefined>> = process.env,
+  emulated: boolean = stepFunctionsEmulated(),
 ): string | undefined => {
-  if (!executionArn || env.AWS_ENDPOINT_URL_SFN) return undefined;
+  if (!executionArn || emulated) return undefined;
   // arn:<partition>:states:<region>:<account>:execution:<machine>:<name>
   const [arn, partition, service, region, , kind] = executionArn.split(':');
   if (arn !== 'arn' || service !== 'states' || kind !== 'execution' || !region) return undefined;

@@ -16,6 +16,6 @@ const Event = z.object({ packageId: z.string().min(1) });
 export const handler = async (event: unknown): Promise<AutoReleaseResult> =>
   autoRelease(
     // Read per call: `gsm dev` sets it after this module may have loaded.
-    { store, sfn: clients.sfn, stateMachineArn: process.env.GSM_STATE_MACHINE_RELEASE, logger },
+    { store, sfn: clients.sfn, stateMachineArn: serviceConfigFromEnv().stateMachines.release, logger },
     Event.parse(event),
   );
