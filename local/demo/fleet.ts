@@ -93,7 +93,7 @@ const upsertHost = async (store: Store, input: HostInput & { id: string }, patch
  * `demo` instance, its own data folder, journal, TCP port and UDP game port, and one legacy
  * agent. Hosts are registered in the store (ids `demo-01`…, tags `group=demo`, `region=eu|us`,
  * `fault=health` on the faulty ones); then demo 1.0.0 is pre-installed through the action workflow
- * and 1.1.0 pre-staged beside it.
+ * and 1.1.0 pre-staged beside it, and 1.0.0 is started (through the action workflow too).
  */
 export const startDemoFleet = async (options: DemoFleetOptions): Promise<DemoFleet> => {
   const { store, logger } = options;

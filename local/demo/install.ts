@@ -59,7 +59,7 @@ export interface InstallTarget {
 }
 
 export interface InstallReport {
-  /** Hosts whose demo instance has `base` current and ready to start. */
+  /** Hosts whose demo instance has `base` current and serving (started, its game answering). */
   readonly ready: readonly string[];
   readonly failed: readonly { id: string; reason: string }[];
   readonly actions: readonly string[];
@@ -74,9 +74,10 @@ const installParams = (pkg: PackageRef) => ({
 });
 
 /**
- * Pre-stages `base` and each host's next build through the action workflow, then makes `base`
- * current without starting it (the action API has `install` but no `switch`: that is a release's
- * job), so `gsm action start --target group=demo` has something to start.
+ * Pre-stages `base` and each host's next build through the action workflow, makes `base`
+ * current (the action API has `install` but no `switch`: that is a release's job), then starts
+ * it through the action workflow: a fleet is serving when a release comes, so the release
+ * drains, stops and restarts live servers. (`gsm action start` on a running server succeeds.)
  */
 export const preinstallFleet = async (options: {
   readonly store: Store;
@@ -136,5 +137,20 @@ export const preinstallFleet = async (options: {
       }
     }),
   );
-  return { ready: ready.sort(), failed, actions: [first.id, ...next.map((a) => a.id)] };
+  if (ready.length === 0) return { ready, failed, actions: [first.id, ...next.map((a) => a.id)] };
+  const start = await runWorkflowAction(store, workflow, { action: 'start', target: { hosts: ready } });
+  const jobs = (await store.jobs.listByParent(start.id, { limit: 500 })).items;
+  const serving = new Set(jobs.filter((job) => job.state === 'succeeded').map((job) => job.hostId));
+  for (const id of ready.filter((hostId) => !serving.has(hostId))) {
+    const job = jobs.find((j) => j.hostId === id);
+    failed.push({
+      id,
+      reason: `start ${options.base.version} failed (${start.id}): ${job?.error?.message ?? job?.state ?? 'no job'}`,
+    });
+  }
+  return {
+    ready: ready.filter((id) => serving.has(id)).sort(),
+    failed,
+    actions: [first.id, ...next.map((a) => a.id), start.id],
+  };
 };

@@ -11,6 +11,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { demo } from '../../agent/games/demo.js';
+import { queryGame } from '../../agent/games/query.js';
 import type { Release } from '../../core/model/index.js';
 import { DEMO_BASE_VERSION, DEMO_FAULT_HOST, DEMO_NEXT_VERSION } from '../../local/demo/index.js';
 import { demoReleaseSummary } from '../../local/demo/release.js';
@@ -83,6 +85,16 @@ describe('the npm start demo release', () => {
       ...Object.fromEntries(ids(1, 12).map((id) => [id, DEMO_NEXT_VERSION])),
       [DEMO_FAULT_HOST]: DEMO_BASE_VERSION,
     });
+    // The fleet was serving when the release came: demo-07 is back on 1.0.0 and its game
+    // answers a real Quake 3 query, as does a host on 1.1.0.
+    const fault = stack.fleet?.hosts.find((h) => h.id === DEMO_FAULT_HOST);
+    const healthy = stack.fleet?.hosts.find((h) => h.id === 'demo-01');
+    const answers = await Promise.all(
+      [fault, healthy].map((host) =>
+        queryGame(demo, { host: '127.0.0.1', port: host?.gamePort ?? 0, timeoutMs: 3000 }),
+      ),
+    );
+    expect(answers.map((a) => a.version)).toEqual([DEMO_BASE_VERSION, DEMO_NEXT_VERSION]);
     // One package for all: demo-07 got the same build by its SHA-256 and the fault is the host's.
     const shas = new Set(deploysOf(release).map((j) => j.params.sha256));
     expect(shas.size).toBe(1);
@@ -90,7 +102,7 @@ describe('the npm start demo release', () => {
     expect(demoReleaseSummary(outcome.release)).toContainEqual(
       expect.stringMatching(
         new RegExp(
-          `^ {2}${DEMO_FAULT_HOST} {2}failed {2}E_HEALTH_CHECK_FAILED: .*switched back to ${DEMO_BASE_VERSION}$`,
+          `^ {2}${DEMO_FAULT_HOST} {2}failed {2}E_HEALTH_CHECK_FAILED: .*switched back to ${DEMO_BASE_VERSION}; ${DEMO_BASE_VERSION} is serving again \\(pid \\d+\\)$`,
         ),
       ),
     );
