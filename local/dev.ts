@@ -10,7 +10,7 @@ import type { ReleaseDetailView } from '../cli/client.js';
 import { createAwsClients } from '../core/aws.js';
 import { ConfigError, ConflictError, UnauthorizedError } from '../core/errors.js';
 import { createLogger, type Logger } from '../core/log.js';
-import { RELAY_ACTIVITY_NAME } from '../core/model/index.js';
+import { type Package, RELAY_ACTIVITY_NAME } from '../core/model/index.js';
 import { createStore, ensureTable } from '../core/store/index.js';
 import { createPackageObjects } from '../core/store/objects.js';
 import type { Store } from '../core/store/types.js';
@@ -21,7 +21,7 @@ import { actionDefinition } from '../workflows/action.js';
 import { activityArn } from '../workflows/asl.js';
 import { releaseDefinition } from '../workflows/release.js';
 import { type DemoFleet, type InstallReport, startDemoFleet } from './demo/index.js';
-import { demoReleaseSummary, runDemoRelease } from './demo/release.js';
+import { DEMO_RELEASE_COMMAND, demoReleaseSummary, runDemoRelease, stageDemoNext } from './demo/release.js';
 import { startDynalite, startDynamoDbLocal } from './dynamodb.js';
 import { createIntakeStateMachine } from './intake.js';
 import { startS3 } from './s3.js';
@@ -49,6 +49,11 @@ export interface DevOptions {
    * by default here, so tests get an idle fleet). Its progress lines go to `onDemoRelease`.
    */
   readonly demoRelease?: boolean;
+  /**
+   * Without the demo release: still push and stage demo 1.1.0 after the pre-install, so a
+   * release of it can be started by hand (`gsm dev --no-demo-release`). Off by default.
+   */
+  readonly stageDemoNext?: boolean;
   readonly onDemoRelease?: (line: string) => void;
 }
 
@@ -76,8 +81,14 @@ export interface DevStack {
   readonly fleet?: DemoFleet;
   /** The demo release of 1.1.0, settled when it ended (or failed to run); absent without one. */
   readonly demoRelease?: Promise<DemoReleaseOutcome>;
+  /** With `stageDemoNext` and no demo release: demo 1.1.0 staged (or why not). */
+  readonly demoStaged?: Promise<DemoStageOutcome>;
   close(): Promise<void>;
 }
+
+export type DemoStageOutcome =
+  | { readonly ok: true; readonly package: Package }
+  | { readonly ok: false; readonly error: string };
 
 export type DemoReleaseOutcome =
   | { readonly ok: true; readonly release: ReleaseDetailView }
@@ -216,6 +227,7 @@ export const startDevStack = async (options: DevOptions = {}): Promise<DevStack>
 
     let fleet: DemoFleet | undefined;
     let demoRelease: Promise<DemoReleaseOutcome> | undefined;
+    let demoStaged: Promise<DemoStageOutcome> | undefined;
     if (options.demo ?? true) {
       await seedDemo(store);
       const fleetDir = data ? join(data, 'demo') : await mkdtemp(join(tmpdir(), 'gsm-dev-demo-'));
@@ -230,6 +242,30 @@ export const startDevStack = async (options: DevOptions = {}): Promise<DevStack>
         ...(options.faultyHosts ? { faultyHosts: options.faultyHosts } : {}),
       });
       stops.push(() => fleet?.close() ?? Promise.resolve());
+      if (!options.demoRelease && options.stageDemoNext) {
+        const aborted = new AbortController();
+        demoStaged = fleet.installed
+          .then(() =>
+            stageDemoNext({
+              api,
+              apiKey,
+              workDir: fleetDir,
+              print: options.onDemoRelease ?? (() => {}),
+              signal: aborted.signal,
+            }),
+          )
+          .then(
+            (pkg): DemoStageOutcome => ({ ok: true, package: pkg }),
+            (error: unknown): DemoStageOutcome => ({
+              ok: false,
+              error: String((error as Error)?.message ?? error),
+            }),
+          );
+        stops.push(async () => {
+          aborted.abort(new Error('gsm dev is stopping'));
+          await demoStaged;
+        });
+      }
       if (options.demoRelease) {
         const aborted = new AbortController();
         demoRelease = fleet.installed
@@ -280,6 +316,7 @@ export const startDevStack = async (options: DevOptions = {}): Promise<DevStack>
       relay,
       ...(fleet ? { fleet } : {}),
       ...(demoRelease ? { demoRelease } : {}),
+      ...(demoStaged ? { demoStaged } : {}),
       close,
     };
   } catch (error) {
@@ -400,15 +437,17 @@ export const runDev = async (options: DevOptions = {}): Promise<number> => {
   const stack = await startDevStack({
     demoRelease: true,
     ...options,
+    // Without the demo release, demo 1.1.0 is still staged: a release of it is one command away.
+    stageDemoNext: true,
     onDemoInstalled: (report) =>
       console.log(
         report.failed.length === 0
-          ? `demo fleet installed: demo 1.0.0 ready on ${report.ready.length} hosts`
+          ? `demo fleet installed: demo 1.0.0 serving on ${report.ready.length} hosts`
           : `demo fleet installed on ${report.ready.length} hosts; failed: ${report.failed.map((f) => `${f.id} (${f.reason})`).join(', ')}`,
       ),
     onDemoRelease: (line) => console.log(line),
   });
-  const { endpoints, fleet, demoRelease } = stack;
+  const { endpoints, fleet, demoRelease, demoStaged } = stack;
   const seconds = ((performance.now() - started) / 1000).toFixed(1);
   const consoleUrl = `${endpoints.api}/console/`;
   console.log(`gsm dev is up in ${seconds}s (DynamoDB: ${endpoints.dynamodbEngine})
@@ -425,7 +464,7 @@ export const runDev = async (options: DevOptions = {}): Promise<number> => {
     fleet
       ? `
   demo fleet      ${fleet.hosts.length} demo hosts (group=demo), 1 legacy host (group=legacy), origin at ${fleet.origin.baseUrl}
-                  installing demo 1.0.0 on them in the background…${
+                  installing and starting demo 1.0.0 on them in the background…${
                     demoRelease
                       ? `
   demo release    then demo 1.1.0 is pushed and released to group=demo (canary 1, batch 25%, maxErrors 1);
@@ -433,7 +472,9 @@ export const runDev = async (options: DevOptions = {}): Promise<number> => {
                     .filter((h) => h.tags.fault === 'health')
                     .map((h) => h.id)
                     .join(', ')} (fault=health) fails its health check and goes back to 1.0.0`
-                      : ''
+                      : `
+  demo release    off (--no-demo-release): demo 1.1.0 is pushed and staged, nothing released;
+                  release it yourself: ${DEMO_RELEASE_COMMAND}`
                   }`
       : ''
   }
@@ -451,6 +492,14 @@ Written to .gsm/dev.json; try: gsm hosts list${
     }
     for (const line of demoReleaseSummary(outcome.release)) console.log(line);
     console.log(`  see it in the console: ${consoleUrl} (or gsm release show ${outcome.release.id})`);
+  });
+  void demoStaged?.then((outcome) => {
+    if (stopping) return;
+    console.log(
+      outcome.ok
+        ? `demo@${outcome.package.version} staged; release it: ${DEMO_RELEASE_COMMAND}`
+        : `demo 1.1.0 could not be staged: ${outcome.error}`,
+    );
   });
   await new Promise<void>((done) => {
     const stop = () => done();

@@ -12,12 +12,17 @@ export const devCommand = defineCommand({
       description: "dynalite (default) or amazon (Amazon's DynamoDB Local, needs Java 17+)",
     },
     { flags: '--no-demo', description: 'start without the demo game, hosts and agents' },
+    {
+      flags: '--no-demo-release',
+      description: 'the demo fleet without its automatic release of demo 1.1.0 (drive releases yourself)',
+    },
   ],
   input: z.object({
     port: IntArg.pipe(z.number().max(65535)).optional(),
     data: z.string().min(1).optional(),
     dynamodb: z.enum(['dynalite', 'amazon']).default('dynalite'),
     demo: z.boolean().default(true),
+    demoRelease: z.boolean().default(true),
   }),
   async handler(options, { flags, env, setExitCode }) {
     // Loaded on demand: the emulators are heavy, and only this command needs them.

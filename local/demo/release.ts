@@ -11,6 +11,7 @@ import {
 } from '../../cli/commands/release/view.js';
 import { pushPackage } from '../../cli/push.js';
 import { GsmError } from '../../core/errors.js';
+import type { Package } from '../../core/model/index.js';
 import { buildDemoPackages } from '../demo-game/build.js';
 import { DEMO_NEXT_VERSION } from './fleet.js';
 
@@ -32,6 +33,9 @@ export const DEMO_RELEASE_STRATEGY = {
   healthTimeoutSec: 15,
 } as const;
 
+/** The demo release as a command, for people who run it themselves (`gsm dev --no-demo-release`). */
+export const DEMO_RELEASE_COMMAND = `gsm release create --package demo@${DEMO_NEXT_VERSION} --target group=demo --canary 1 --batch 25% --max-errors 1 --wait`;
+
 export interface DemoReleaseOptions {
   readonly api: string;
   readonly apiKey: string;
@@ -45,13 +49,20 @@ export interface DemoReleaseOptions {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-export const runDemoRelease = async (options: DemoReleaseOptions): Promise<ReleaseDetailView> => {
-  const { print, signal } = options;
-  const client = createApiClient({
+const demoClient = (options: Pick<DemoReleaseOptions, 'api' | 'apiKey'>) =>
+  createApiClient({
     endpoint: options.api,
     apiKey: options.apiKey,
     sources: { endpoint: 'gsm dev', apiKey: 'gsm dev' },
   });
+
+/**
+ * Builds demo 1.1.0 and pushes it through the real upload, intake and staging path, then waits
+ * until it is staged: ready for a release, by `gsm dev` or by hand (`--no-demo-release`).
+ */
+export const stageDemoNext = async (options: DemoReleaseOptions): Promise<Package> => {
+  const { print, signal } = options;
+  const client = demoClient(options);
   const [built] = await buildDemoPackages(join(options.workDir, 'demo-release'), {
     versions: [DEMO_NEXT_VERSION],
     faultyVersions: [],
@@ -73,7 +84,8 @@ export const runDemoRelease = async (options: DemoReleaseOptions): Promise<Relea
   );
   print(`demo release: pushed demo@${DEMO_NEXT_VERSION} (sha256 ${pushed.sha256.slice(0, 12)}…), staging it`);
   const deadline = Date.now() + 120_000;
-  for (let pkg = pushed.package; pkg.state !== 'staged'; pkg = await client.packages.get(pkg.id)) {
+  let pkg = pushed.package;
+  for (; pkg.state !== 'staged'; pkg = await client.packages.get(pkg.id)) {
     signal?.throwIfAborted();
     if (pkg.state === 'rejected' || Date.now() > deadline) {
       throw new GsmError(
@@ -83,6 +95,13 @@ export const runDemoRelease = async (options: DemoReleaseOptions): Promise<Relea
     }
     await sleep(300);
   }
+  return pkg;
+};
+
+export const runDemoRelease = async (options: DemoReleaseOptions): Promise<ReleaseDetailView> => {
+  const { print, signal } = options;
+  await stageDemoNext(options);
+  const client = demoClient(options);
   const release = await client.releases.create(
     {
       package: { game: 'demo', version: DEMO_NEXT_VERSION },
