@@ -12,8 +12,8 @@
 // BENCH_SMALL_HOSTS (100) hosts) gives the second fleet size.
 //   node --import tsx bench/release.bench.ts      (BENCH_HOSTS=100 for a quick run; BENCH_RECORD=1 appends to RESULTS.md)
 import { spawnSync } from 'node:child_process';
-import { appendFile, chmod, mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
+import { chmod, mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { loadavg, setPriority, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { CreateActivityCommand, CreateStateMachineCommand, SFNClient } from '@aws-sdk/client-sfn';
@@ -34,7 +34,8 @@ import {
   untilExit,
 } from './processes.js';
 import { BENCH_GAME, type BenchPackage, benchGameDefinition, buildBenchPackage } from './release-game.js';
-import { measureRelease, type ReleaseMeasure } from './release-measure.js';
+import { measureRelease } from './release-measure.js';
+import { describeRelease, recordRelease, releaseTable } from './release-report.js';
 import { fmt } from './stats.js';
 
 const HOSTS = Number(process.env.BENCH_HOSTS ?? 500);
@@ -49,6 +50,11 @@ const MASTER = 'bench-master-secret-0123456789abcdef';
 const TABLE = 'gsm-bench-release';
 const TAGS = { bench: 'release' };
 const POLL_GAP_MS = 20;
+/**
+ * BENCH_AGENT_NICE=N runs the agents' processes at nice N: on a real fleet they are on other
+ * machines, here they take the same 2 cores as the API, Step Functions and the relay.
+ */
+const AGENT_NICE = Number(process.env.BENCH_AGENT_NICE ?? 0);
 const RELEASE_TIMEOUT_MS = Number(process.env.BENCH_TIMEOUT_SEC ?? 1800) * 1000;
 
 const hostIdOf = (i: number) => `rel-${String(i).padStart(3, '0')}`;
@@ -56,6 +62,7 @@ const silent = createLogger('bench', { level: 'silent' });
 
 /** Agents `from`..`from+count-1`, each running benchgame 1.0.0 (deployed straight to it) before ready. */
 const agentsRole = async (endpoint: string, from: number, count: number, dir: string, base: string) => {
+  if (AGENT_NICE) setPriority(AGENT_NICE);
   const { runAgentJob } = await import('../local/demo/agent-job.js');
   const v1 = JSON.parse(base) as BenchPackage;
   const { ddb, store } = localStore(endpoint, TABLE);
@@ -310,7 +317,7 @@ const main = async () => {
       });
     }
     console.error(
-      `ready in ${fmt(performance.now() - setupStarted)}: ${HOSTS} agents in ${AGENT_PROCS} processes running ${BENCH_GAME} 1.0.0, origin ${hasNginx ? 'nginx' : 'node'}`,
+      `ready in ${fmt(performance.now() - setupStarted)}: ${HOSTS} agents in ${AGENT_PROCS} processes${AGENT_NICE ? ` (nice ${AGENT_NICE})` : ''} running ${BENCH_GAME} 1.0.0, origin ${hasNginx ? 'nginx' : 'node'}`,
     );
 
     const release = async (pkg: BenchPackage, target: Record<string, unknown>, hosts: number) => {
@@ -345,60 +352,28 @@ const main = async () => {
       return measureRelease({ store, sfn, releaseId: created.id, hosts, latencies });
     };
     const full = await release(v2, { tags: TAGS }, HOSTS);
-    console.error(describe(full));
+    console.error(describeRelease(full));
     const small = await release(
       v3,
       { hosts: Array.from({ length: SMALL_HOSTS }, (_, i) => hostIdOf(i)) },
       SMALL_HOSTS,
     );
-    console.error(describe(small));
-    const table = report(full, small);
+    console.error(describeRelease(small));
+    const table = releaseTable(full, small);
     console.log(table);
-    if (process.env.BENCH_RECORD === '1') await record(table, full, load);
+    if (process.env.BENCH_RECORD === '1')
+      await recordRelease(table, full, load, {
+        BENCH_HOSTS: HOSTS,
+        BENCH_SIZE_MB: SIZE_MB,
+        BENCH_BATCH: BATCH,
+        BENCH_CONCURRENCY: CONCURRENCY,
+        BENCH_SMALL_HOSTS: SMALL_HOSTS,
+        BENCH_AGENT_PROCS: AGENT_PROCS,
+        BENCH_AGENT_NICE: AGENT_NICE,
+      });
   } finally {
     await cleanUp();
   }
-};
-
-const describe = (m: ReleaseMeasure) =>
-  `${m.hosts} hosts, ${m.sizeMb} MiB: ${m.state}, ${m.succeeded} succeeded; wall ${fmt(m.wallMs)}, Σ slowest per wave ${fmt(m.sumSlowestMs)} → ${m.ratio.toFixed(2)}×; ` +
-  `waves ${m.waves.map((w) => `${w.size}: slowest ${fmt(w.slowestMs)}, span ${fmt(w.spanMs)}, gap before ${fmt(w.gapBeforeMs)}`).join('; ')}; ` +
-  `${m.events} history events, ${m.transitions} transitions; (${Object.entries(m.eventTypes)
-    .map(([type, n]) => `${type} ${n}`)
-    .join(
-      ', ',
-    )}); GET release p99 ${m.releaseP99.toFixed(1)} ms (${m.releasePolls}), hosts p99 ${m.hostsP99.toFixed(1)} ms (${m.hostsPolls})`;
-
-const report = (full: ReleaseMeasure, small: ReleaseMeasure) =>
-  [
-    `| metric | ${full.hosts} hosts, ${full.sizeMb} MiB | ${small.hosts} hosts, ${small.sizeMb} MiB | goal |`,
-    '|---|---|---|---|',
-    `| release state (deploys succeeded) | ${full.state} (${full.succeeded}) | ${small.state} (${small.succeeded}) | succeeded |`,
-    `| wall, execution start → stop | ${fmt(full.wallMs)} | ${fmt(small.wallMs)} | — |`,
-    `| Σ over waves of the wave's slowest host | ${fmt(full.sumSlowestMs)} (${full.waves.length} waves) | ${fmt(small.sumSlowestMs)} (${small.waves.length} waves) | — |`,
-    `| wall / Σ slowest | ${full.ratio.toFixed(2)}× | ${small.ratio.toFixed(2)}× | ≤ 1.3× |`,
-    `| history events (per host) | ${full.events} (${(full.events / full.hosts).toFixed(2)}) | ${small.events} (${(small.events / small.hosts).toFixed(2)}) | O(1) per host |`,
-    `| state transitions (per host) | ${full.transitions} (${(full.transitions / full.hosts).toFixed(2)}) | ${small.transitions} (${(small.transitions / small.hosts).toFixed(2)}) | O(1) per host |`,
-    `| GET /v1/releases/:id p99 (polls) | ${full.releaseP99.toFixed(1)} ms (${full.releasePolls}) | ${small.releaseP99.toFixed(1)} ms (${small.releasePolls}) | ≤ 50 ms |`,
-    `| GET /v1/hosts?limit=50 p99 (polls) | ${full.hostsP99.toFixed(1)} ms (${full.hostsPolls}) | ${small.hostsP99.toFixed(1)} ms (${small.hostsPolls}) | ≤ 50 ms |`,
-  ].join('\n');
-
-const record = async (table: string, full: ReleaseMeasure, load: number[]) => {
-  const cpu = cpus()[0]?.model.trim() ?? 'unknown CPU';
-  const waves = full.waves
-    .map(
-      (w, i) =>
-        `wave ${i + 1} (${w.size}): slowest ${fmt(w.slowestMs)}, span ${fmt(w.spanMs)}, gap before ${fmt(w.gapBeforeMs)}`,
-    )
-    .join('; ');
-  await appendFile(
-    join(import.meta.dirname, 'RESULTS.md'),
-    `\n## release\n\nCommand: \`BENCH_RECORD=1 BENCH_HOSTS=${HOSTS} node --import tsx bench/release.bench.ts\` (BENCH_SIZE_MB=${SIZE_MB}, BENCH_BATCH=${BATCH}, BENCH_CONCURRENCY=${CONCURRENCY}, BENCH_SMALL_HOSTS=${SMALL_HOSTS}, BENCH_AGENT_PROCS=${AGENT_PROCS})\n` +
-      `Date: ${new Date().toISOString()}. Machine: ${cpus().length} vCPU ${cpu}, ${Math.round(totalmem() / 2 ** 30)} GiB RAM, Node ${process.version}; load average at the start ${load.map((l) => l.toFixed(1)).join(' / ')} (1/5/15 min), at the end ${loadavg()
-        .map((l) => l.toFixed(1))
-        .join(' / ')} (other sessions share the machine).\n` +
-      `Waves of the ${full.hosts}-host release: ${waves}.\n\n${table}\n`,
-  );
 };
 
 const { role, args } = roleOf();
