@@ -1,4 +1,4 @@
-import { DescribeExecutionCommand } from '@aws-sdk/client-sfn';
+import { DescribeExecutionCommand, StopExecutionCommand } from '@aws-sdk/client-sfn';
 import { type ServerType, serve } from '@hono/node-server';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../../core/log.js';
@@ -35,7 +35,10 @@ describe('a later rollback that fails', () => {
   let server: ServerType;
   let base: string;
   let key: string;
-  const faults = { planRollback: false, finalizeRollback: false };
+  const faults: { planRollback: boolean; finalizeRollback: boolean; holdPlanRollback?: Promise<void> } = {
+    planRollback: false,
+    finalizeRollback: false,
+  };
   /** Runs right after the API took a release's host locks (an interleaving, not a stand-in). */
   let afterLocksTaken: ((releaseId: string) => Promise<void>) | undefined;
 
@@ -73,6 +76,7 @@ describe('a later rollback that fails', () => {
           if (name === PLAN_ROLLBACK_FUNCTION && faults.planRollback) {
             throw new Error('the store answered 500');
           }
+          if (name === PLAN_ROLLBACK_FUNCTION) await faults.holdPlanRollback;
           const rollbackFinalize = input.mode === 'rollback' && input.finalizeError === undefined;
           if (name === FINALIZE_RELEASE_FUNCTION && faults.finalizeRollback && rollbackFinalize) {
             throw new Error('finalize broke');
@@ -109,6 +113,7 @@ describe('a later rollback that fails', () => {
   afterEach(() => {
     faults.planRollback = false;
     faults.finalizeRollback = false;
+    faults.holdPlanRollback = undefined;
     afterLocksTaken = undefined;
   });
   afterAll(async () => {
@@ -155,8 +160,10 @@ describe('a later rollback that fails', () => {
       last: JSON.parse(last.find((l) => l.startsWith('data: '))?.slice(6) ?? '{}') as { state?: string },
     };
   };
+  const executionArnOf = (id: string, attempt: number) =>
+    `${stack.stateMachineArn.replace(':stateMachine:', ':execution:')}:${rollbackExecutionName(id, attempt)}`;
   const executionStatus = async (id: string, attempt: number) => {
-    const executionArn = `${stack.stateMachineArn.replace(':stateMachine:', ':execution:')}:${rollbackExecutionName(id, attempt)}`;
+    const executionArn = executionArnOf(id, attempt);
     const deadline = Date.now() + 20_000;
     for (;;) {
       const out = await stack.sfn.send(new DescribeExecutionCommand({ executionArn }));
@@ -211,6 +218,30 @@ describe('a later rollback that fails', () => {
     expect(kept.rollbackFailure).toContain('could not be finalized');
     expect(kept.rollbackFailure).toContain('finalize broke');
     expect(await db.store.hostLocks.holder('r3')).toBeUndefined();
+  });
+
+  it('whose execution was stopped by hand: a new request finds it gone, says so, and runs', async () => {
+    const id = await succeededRelease(['r2']);
+    let letGo: () => void = () => undefined;
+    faults.holdPlanRollback = new Promise<void>((resolve) => {
+      letGo = resolve;
+    });
+    const first = await call(`/v1/releases/${id}/rollback`, { method: 'POST', body: {} });
+    const refused = await call(`/v1/releases/${id}/rollback`, { method: 'POST', body: {} });
+    await stack.sfn.send(new StopExecutionCommand({ executionArn: executionArnOf(id, 1) }));
+    faults.holdPlanRollback = undefined;
+    letGo();
+
+    const again = await call(`/v1/releases/${id}/rollback`, { method: 'POST', body: {} });
+
+    expect(first.status).toBe(200);
+    expect(refused.status).toBe(409);
+    expect(((await refused.json()) as { error: string }).error).toContain('is already being rolled back');
+    expect(again.status).toBe(200);
+    expect(await executionStatus(id, 2)).toBe('SUCCEEDED');
+    const back = await detail(id);
+    expect(back.state).toBe('rolled_back');
+    expect(back.rollbackRequestedAt).toBeDefined();
   });
 
   it('holds its hosts from the moment it takes their locks: a new release on them is refused', async () => {

@@ -1,5 +1,7 @@
 import {
+  DescribeExecutionCommand,
   ExecutionAlreadyExists,
+  ExecutionDoesNotExist,
   SendTaskFailureCommand,
   SendTaskSuccessCommand,
   StartExecutionCommand,
@@ -163,6 +165,44 @@ const cancel = async (store: Store, workflows: ApiWorkflows | undefined, id: str
   return store.releases.get(id);
 };
 
+/** How long a rollback request may go without its execution: the API starts it right after. */
+const ROLLBACK_START_GRACE_MS = 60_000;
+
+/**
+ * A rollback asked for earlier whose execution is gone without reaching Finalize (stopped by
+ * hand, timed out): its request is withdrawn with why, so a new one may start. One still
+ * running, or being started, is a conflict.
+ */
+const settleStaleRollback = async (
+  store: Store,
+  sfn: ApiWorkflows['sfn'],
+  stateMachineArn: string,
+  release: Release,
+) => {
+  const name = rollbackExecutionName(release.id, release.rollbackAttempts);
+  const executionArn = `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;
+  const status = await sfn.send(new DescribeExecutionCommand({ executionArn })).then(
+    (out) => out.status,
+    (error: unknown) => {
+      if (error instanceof ExecutionDoesNotExist) return undefined;
+      throw error;
+    },
+  );
+  const starting =
+    status === undefined &&
+    Date.now() - Date.parse(release.rollbackRequestedAt ?? '') < ROLLBACK_START_GRACE_MS;
+  if (status === 'RUNNING' || starting) {
+    throw new StateConflictError(
+      `release '${release.id}' is already being rolled back`,
+      withoutToken(release),
+    );
+  }
+  await store.releases.endRollback(
+    release.id,
+    `the rollback execution ${name} ended ${status ?? 'unstarted'} before it finished`,
+  );
+};
+
 /**
  * Rolls back an ended release: the hosts whose deploy succeeded go back to their previous
  * version through a rollback-only execution of the release machine, which ends it rolled_back.
@@ -187,6 +227,9 @@ const rollbackEnded = async (store: Store, workflows: ApiWorkflows | undefined, 
       `release '${release.id}' changed no host: there is nothing to roll back`,
       withoutToken(release),
     );
+  }
+  if (release.rollbackRequestedAt !== undefined) {
+    await settleStaleRollback(store, sfn, stateMachineArn, release);
   }
   const requested = await store.releases.requestRollback(release.id);
   const withdraw = async (failure?: string) => {
