@@ -2,7 +2,7 @@ import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import type { ReleaseDetailView } from '../../client.js';
 import { createOutput } from '../../output.js';
-import { liveLines, plainTracker } from './view.js';
+import { liveLines, plainTracker, printRelease } from './view.js';
 
 const NOW = '2026-01-01T00:00:00.000Z';
 
@@ -83,6 +83,23 @@ describe('the release live view', () => {
       '  1 host(s) failed, within maxErrors 1',
       '  the rollback failed: Error: the store answered 500',
     ]);
+  });
+
+  it('gsm release show names why a later rollback failed', () => {
+    const stdout = new PassThrough();
+    let printed = '';
+    stdout.on('data', (c: Buffer) => {
+      printed += c.toString();
+    });
+    const out = createOutput({ stdout, stderr: new PassThrough() });
+
+    printRelease(
+      out,
+      false,
+      detail({ state: 'succeeded', rollbackFailure: 'the rollback failed: Error: the store answered 500' }),
+    );
+
+    expect(printed).toMatch(/^rollback +the rollback failed: Error: the store answered 500$/m);
   });
 
   it('redraws in place on a terminal: up over the last drawing, each line cleared', () => {

@@ -210,6 +210,11 @@ export const printRelease = (out: Output, json: boolean, detail: ReleaseDetailVi
     ['target', targetText(detail.target)],
     ['state', detail.state],
     ['reason', detail.reason],
+    // A later rollback: under way, or why the last one failed (the release kept its state).
+    [
+      'rollback',
+      detail.rollbackRequestedAt ? `requested ${detail.rollbackRequestedAt}` : detail.rollbackFailure,
+    ],
     ['strategy', JSON.stringify(detail.strategy)],
     ['hosts', countersText(detail)],
     ['execution', detail.executionArn],
