@@ -24,21 +24,23 @@ type AppDeps = Parameters<typeof createApp>[0];
 const HOSTS = ['r1', 'r2', 'r3', 'r4'];
 
 /**
- * A later rollback (of an ended release) that cannot finish must still end: the request is
+ * A later rollback (of an ended release), or a release, that cannot finish must still end: the request is
  * withdrawn with the reason, the hosts are free, the event stream ends. Faults are injected
  * into the real task functions the emulator runs; the relay stands in for agents.
  */
-describe('a later rollback that fails', () => {
+describe('a release or its later rollback that cannot finish', () => {
   let db: TestDynamoDb;
   let stack: ActionWorkflowStack;
   let relay: FakeRelay;
   let server: ServerType;
   let base: string;
   let key: string;
-  const faults: { planRollback: boolean; finalizeRollback: boolean; holdPlanRollback?: Promise<void> } = {
-    planRollback: false,
-    finalizeRollback: false,
-  };
+  const faults: {
+    planRollback: boolean;
+    finalizeRollback: boolean;
+    finalizeRelease: boolean;
+    holdPlanRollback?: Promise<void>;
+  } = { planRollback: false, finalizeRollback: false, finalizeRelease: false };
   /** Runs right after the API took a release's host locks (an interleaving, not a stand-in). */
   let afterLocksTaken: ((releaseId: string) => Promise<void>) | undefined;
 
@@ -81,6 +83,10 @@ describe('a later rollback that fails', () => {
           if (name === FINALIZE_RELEASE_FUNCTION && faults.finalizeRollback && rollbackFinalize) {
             throw new Error('finalize broke');
           }
+          const releaseFinalize = input.mode !== 'rollback' && input.finalizeError === undefined;
+          if (name === FINALIZE_RELEASE_FUNCTION && faults.finalizeRelease && releaseFinalize) {
+            throw new Error('finalize broke mid-release');
+          }
           return fn(event, context);
         };
       },
@@ -113,6 +119,7 @@ describe('a later rollback that fails', () => {
   afterEach(() => {
     faults.planRollback = false;
     faults.finalizeRollback = false;
+    faults.finalizeRelease = false;
     faults.holdPlanRollback = undefined;
     afterLocksTaken = undefined;
   });
@@ -242,6 +249,23 @@ describe('a later rollback that fails', () => {
     const back = await detail(id);
     expect(back.state).toBe('rolled_back');
     expect(back.rollbackRequestedAt).toBeDefined();
+  });
+
+  it('a release whose Finalize fails ends failed with the reason, its hosts free', async () => {
+    faults.finalizeRelease = true;
+    const res = await call('/v1/releases', {
+      method: 'POST',
+      body: { package: { game: 'demo', version: '1.1.0' }, target: { hosts: ['r1'] } },
+    });
+    const id = ((await res.json()) as Release).id;
+
+    const stream = await streamToEnd(id);
+
+    expect(stream.last).toEqual({ state: 'failed' });
+    const ended = await detail(id);
+    expect(ended.reason).toContain('the release could not be finalized');
+    expect(ended.reason).toContain('finalize broke mid-release');
+    expect(await db.store.hostLocks.holder('r1')).toBeUndefined();
   });
 
   it('holds its hosts from the moment it takes their locks: a new release on them is refused', async () => {
