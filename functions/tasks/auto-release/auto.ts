@@ -1,7 +1,7 @@
 import type { SFNClient } from '@aws-sdk/client-sfn';
 import { GsmError, NotFoundError } from '../../../core/errors.js';
 import type { Logger } from '../../../core/log.js';
-import { nowIso, type Package } from '../../../core/model/index.js';
+import { nowIso, type Package, type PackageAutoRelease } from '../../../core/model/index.js';
 import type { Store } from '../../../core/store/types.js';
 import { startRelease } from '../plan-release/start.js';
 
@@ -48,8 +48,13 @@ export const autoRelease = async (
     logger[level]({ packageId: event.packageId, reason }, 'no auto-release');
     return { packageId: event.packageId, started: false, reason };
   };
+  // A package deleted meanwhile has no record left to write on: nothing to record.
+  const record = (outcome: PackageAutoRelease) =>
+    store.packages.setAutoRelease(event.packageId, outcome).catch((error: unknown) => {
+      if (!(error instanceof NotFoundError)) throw error;
+    });
   const refuse = async (reason: string): Promise<AutoReleaseResult> => {
-    await store.packages.setAutoRelease(event.packageId, { refused: reason, at: nowIso() });
+    await record({ refused: reason, at: nowIso() });
     return skip(reason, 'warn');
   };
   const pkg = await store.packages.get(event.packageId);
@@ -74,7 +79,7 @@ export const autoRelease = async (
         createdBy: AUTO_RELEASE_CREATOR,
       },
     );
-    await store.packages.setAutoRelease(pkg.id, { releaseId: release.id, at: nowIso() });
+    await record({ releaseId: release.id, at: nowIso() });
     logger.info({ packageId: pkg.id, releaseId: release.id }, 'auto-release started');
     return { packageId: pkg.id, started: true, releaseId: release.id };
   } catch (error) {
