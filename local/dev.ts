@@ -5,28 +5,24 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { serve } from '@hono/node-server';
 import './polyfills.js';
-import { CreateActivityCommand, CreateStateMachineCommand, type SFNClient } from '@aws-sdk/client-sfn';
 import type { ReleaseDetailView } from '../cli/client.js';
 import { createAwsClients } from '../core/aws.js';
 import { ConfigError, ConflictError, UnauthorizedError } from '../core/errors.js';
 import { createLogger, type Logger } from '../core/log.js';
-import { type Package, RELAY_ACTIVITY_NAME } from '../core/model/index.js';
+import type { Package } from '../core/model/index.js';
 import { createStore, ensureTable } from '../core/store/index.js';
 import { createPackageObjects } from '../core/store/objects.js';
 import type { Store } from '../core/store/types.js';
 import { createApp } from '../functions/api/app.js';
 import { deriveAgentSecret } from '../protocol/index.js';
 import { type Relay, relayConfig, startRelay } from '../relay/index.js';
-import { actionDefinition } from '../workflows/action.js';
-import { activityArn } from '../workflows/asl.js';
-import { releaseDefinition } from '../workflows/release.js';
 import { type DemoFleet, type InstallReport, startDemoFleet } from './demo/index.js';
-import { DEMO_RELEASE_COMMAND, demoReleaseSummary, runDemoRelease, stageDemoNext } from './demo/release.js';
+import { runDemoRelease, stageDemoNext } from './demo/release.js';
 import { startDynalite, startDynamoDbLocal } from './dynamodb.js';
-import { createIntakeStateMachine } from './intake.js';
 import { startS3 } from './s3.js';
 import { seedDemo } from './seed.js';
 import { startStepFunctions } from './stepfunctions/index.js';
+import { createLocalStateMachines, localLambdaHandlers } from './workflows.js';
 
 export interface DevOptions {
   /** First of four consecutive ports (API, DynamoDB, S3, Step Functions); 0 picks free ones. */
@@ -147,7 +143,7 @@ export const startDevStack = async (options: DevOptions = {}): Promise<DevStack>
     const sfn = await startStepFunctions({
       port: portAt(basePort, 3),
       region: DEV_REGION,
-      lambdas: lambdaHandlers,
+      lambdas: localLambdaHandlers,
       logger: logger.child({ component: 'stepfunctions' }),
     });
     stops.push(() => sfn.close());
@@ -183,18 +179,19 @@ export const startDevStack = async (options: DevOptions = {}): Promise<DevStack>
     await ensureTable(clients.dynamodb, DEV_TABLE);
     const store = createStore({ documents: clients.documents, table: DEV_TABLE });
 
-    // The trigger reads GSM_STATE_MACHINE_INTAKE when its module loads: the machine comes first.
-    process.env.GSM_STATE_MACHINE_INTAKE = await createIntakeStateMachine(clients.sfn);
+    // The trigger reads GSM_STATE_MACHINE_INTAKE when its module loads: the machines come first.
+    // The API starts the action and release machines; the relay polls their activity.
+    const machines = await createLocalStateMachines(clients.sfn, sfn.accountId);
+    const { action: actionMachine, release: releaseMachine } = machines;
+    Object.assign(process.env, {
+      GSM_STATE_MACHINE_INTAKE: machines.intake,
+      GSM_STATE_MACHINE_ACTION: actionMachine,
+      GSM_STATE_MACHINE_RELEASE: releaseMachine,
+    });
     const trigger = await import('../functions/trigger/handler.js');
     onObjectEvent = async (event) => {
       await trigger.handler(event as Parameters<typeof trigger.handler>[0]);
     };
-
-    // The relay (started by gsm dev separately) polls this activity; the API starts this machine.
-    const actionMachine = await createActionStateMachine(clients.sfn, sfn.accountId);
-    process.env.GSM_STATE_MACHINE_ACTION = actionMachine;
-    const releaseMachine = await createReleaseStateMachine(clients.sfn, sfn.accountId);
-    process.env.GSM_STATE_MACHINE_RELEASE = releaseMachine;
 
     const apiKey = await ensureAdminKey(store, options.apiKey);
     const masterSecret = await devMasterSecret(data);
@@ -214,7 +211,7 @@ export const startDevStack = async (options: DevOptions = {}): Promise<DevStack>
     const relay = await startRelay(
       relayConfig({
         relayId: 'gsm-dev-relay',
-        activityArn: activityArn({ region: DEV_REGION, accountId: sfn.accountId, name: RELAY_ACTIVITY_NAME }),
+        activityArn: machines.relayActivityArn,
         masterSecret,
         heartbeatMs: 5000,
         connectTimeoutMs: 3000,
@@ -331,66 +328,6 @@ export const startDevStack = async (options: DevOptions = {}): Promise<DevStack>
   }
 };
 
-/** Task states resolve to the same handler modules Lambda runs, by function name. */
-const LAMBDA_MODULES: Readonly<
-  Record<string, () => Promise<{ handler: (event: never) => Promise<unknown> }>>
-> = {
-  'gsm-trigger': () => import('../functions/trigger/handler.js'),
-  'gsm-plan-action': () => import('../functions/tasks/plan-action/handler.js'),
-  'gsm-record-action': () => import('../functions/tasks/record-action/handler.js'),
-  'gsm-intake-register': () => import('../functions/tasks/intake-register/handler.js'),
-  'gsm-verify-package': () => import('../functions/tasks/verify-package/handler.js'),
-  'gsm-plan-staging': () => import('../functions/tasks/plan-staging/handler.js'),
-  'gsm-verify-origins': () => import('../functions/tasks/verify-origins/handler.js'),
-  'gsm-auto-release': () => import('../functions/tasks/auto-release/handler.js'),
-  'gsm-plan-release': () => import('../functions/tasks/plan-release/handler.js'),
-  'gsm-await-approval': () => import('../functions/tasks/await-approval/handler.js'),
-  'gsm-evaluate-wave': () => import('../functions/tasks/evaluate-wave/handler.js'),
-  'gsm-plan-rollback': () => import('../functions/tasks/plan-rollback/handler.js'),
-  'gsm-finalize-release': () => import('../functions/tasks/finalize-release/handler.js'),
-};
-
-/** The relay activity and the `gsm-action` machine, built from workflows/action.ts as AWS deploys it. */
-const createActionStateMachine = async (sfn: SFNClient, accountId: string): Promise<string> => {
-  const relay = await sfn.send(new CreateActivityCommand({ name: RELAY_ACTIVITY_NAME }));
-  const created = await sfn.send(
-    new CreateStateMachineCommand({
-      name: 'gsm-action',
-      definition: JSON.stringify(
-        actionDefinition({
-          relayActivityArn:
-            relay.activityArn ?? activityArn({ region: DEV_REGION, accountId, name: RELAY_ACTIVITY_NAME }),
-        }),
-      ),
-      roleArn: `arn:aws:iam::${accountId}:role/gsm-local`,
-    }),
-  );
-  return created.stateMachineArn as string;
-};
-
-/** The `gsm-release` machine, from workflows/release.ts; the relay activity exists already. */
-const createReleaseStateMachine = async (sfn: SFNClient, accountId: string): Promise<string> => {
-  const created = await sfn.send(
-    new CreateStateMachineCommand({
-      name: 'gsm-release',
-      definition: JSON.stringify(
-        releaseDefinition({
-          relayActivityArn: activityArn({ region: DEV_REGION, accountId, name: RELAY_ACTIVITY_NAME }),
-        }),
-      ),
-      roleArn: `arn:aws:iam::${accountId}:role/gsm-local`,
-    }),
-  );
-  return created.stateMachineArn as string;
-};
-
-const lambdaHandlers = async (functionName: string) => {
-  const load = LAMBDA_MODULES[functionName];
-  if (!load) return undefined;
-  const { handler } = await load();
-  return (event: unknown) => handler(event as never);
-};
-
 /**
  * The secret every demo agent's and the relay's per-host secrets derive from. New each run;
  * with `--data` it is kept there (mode 600) so the agents' state stays usable. It is never
@@ -430,84 +367,3 @@ const listen = (fetch: Parameters<typeof serve>[0]['fetch'], port: number) =>
     const server = serve({ fetch, port, hostname: '127.0.0.1' }, () => resolveServer(server));
     server.once('error', reject);
   });
-
-/** `gsm dev`: start, print where everything is, run until Ctrl-C or SIGTERM. */
-export const runDev = async (options: DevOptions = {}): Promise<number> => {
-  const started = performance.now();
-  const stack = await startDevStack({
-    demoRelease: true,
-    ...options,
-    // Without the demo release, demo 1.1.0 is still staged: a release of it is one command away.
-    stageDemoNext: true,
-    onDemoInstalled: (report) =>
-      console.log(
-        report.failed.length === 0
-          ? `demo fleet installed: demo 1.0.0 serving on ${report.ready.length} hosts`
-          : `demo fleet installed on ${report.ready.length} hosts; failed: ${report.failed.map((f) => `${f.id} (${f.reason})`).join(', ')}`,
-      ),
-    onDemoRelease: (line) => console.log(line),
-  });
-  const { endpoints, fleet, demoRelease, demoStaged } = stack;
-  const seconds = ((performance.now() - started) / 1000).toFixed(1);
-  const consoleUrl = `${endpoints.api}/console/`;
-  console.log(`gsm dev is up in ${seconds}s (DynamoDB: ${endpoints.dynamodbEngine})
-
-  API             ${endpoints.api}
-  console         ${consoleUrl}
-  API key         ${endpoints.apiKey}
-  DynamoDB        ${endpoints.dynamodb}   table ${endpoints.table}
-  S3              ${endpoints.s3}   bucket ${endpoints.bucket} (path-style)
-  Step Functions  ${endpoints.stepfunctions}
-  credentials     ${endpoints.credentials.accessKeyId} / ${endpoints.credentials.secretAccessKey}, region ${endpoints.region}
-
-  relay           in this process (monitor every 5 s)${
-    fleet
-      ? `
-  demo fleet      ${fleet.hosts.length} demo hosts (group=demo), 1 legacy host (group=legacy), origin at ${fleet.origin.baseUrl}
-                  installing and starting demo 1.0.0 on them in the background…${
-                    demoRelease
-                      ? `
-  demo release    then demo 1.1.0 is pushed and released to group=demo (canary 1, batch 25%, maxErrors 1);
-                  ${fleet.hosts
-                    .filter((h) => h.tags.fault === 'health')
-                    .map((h) => h.id)
-                    .join(', ')} (fault=health) fails its health check and goes back to 1.0.0`
-                      : `
-  demo release    off (--no-demo-release): demo 1.1.0 is pushed and staged, nothing released;
-                  release it yourself: ${DEMO_RELEASE_COMMAND}`
-                  }`
-      : ''
-  }
-
-Written to .gsm/dev.json; try: gsm hosts list${
-    fleet ? ', gsm release list, gsm action start --target group=demo --wait' : ''
-  }. Ctrl-C stops.`);
-  let stopping = false;
-  void demoRelease?.then((outcome) => {
-    // Stopping aborts following the release: that is no news.
-    if (stopping) return;
-    if (!outcome.ok) {
-      console.log(`demo release did not run to its end: ${outcome.error}`);
-      return;
-    }
-    for (const line of demoReleaseSummary(outcome.release)) console.log(line);
-    console.log(`  see it in the console: ${consoleUrl} (or gsm release show ${outcome.release.id})`);
-  });
-  void demoStaged?.then((outcome) => {
-    if (stopping) return;
-    console.log(
-      outcome.ok
-        ? `demo@${outcome.package.version} staged; release it: ${DEMO_RELEASE_COMMAND}`
-        : `demo 1.1.0 could not be staged: ${outcome.error}`,
-    );
-  });
-  await new Promise<void>((done) => {
-    const stop = () => done();
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
-  });
-  stopping = true;
-  console.log('stopping…');
-  await stack.close();
-  return 0;
-};

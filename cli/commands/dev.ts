@@ -26,7 +26,7 @@ export const devCommand = defineCommand({
   }),
   async handler(options, { flags, env, setExitCode }) {
     // Loaded on demand: the emulators are heavy, and only this command needs them.
-    const { runDev } = await import('../../local/dev.js');
+    const { runDev } = await import('../../local/run-dev.js');
     setExitCode(await runDev({ ...options, apiKey: flags.apiKey ?? env.apiKey }));
   },
 });
