@@ -16,6 +16,7 @@ export interface WaveMeasure {
 }
 
 export interface ReleaseMeasure {
+  readonly releaseId: string;
   readonly hosts: number;
   readonly sizeMb: number;
   readonly state: string;
@@ -106,6 +107,7 @@ export const measureRelease = async (options: {
   } while (nextToken);
 
   return {
+    releaseId,
     hosts: options.hosts,
     sizeMb: Math.round(pkg.size / 2 ** 20),
     state: release.state,

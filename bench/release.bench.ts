@@ -27,6 +27,7 @@ import { startNginx } from '../test/helpers/nginx.js';
 import {
   dynamoDbRole,
   localStore,
+  p99,
   roleOf,
   say,
   spawnRole,
@@ -50,6 +51,7 @@ const MASTER = 'bench-master-secret-0123456789abcdef';
 const TABLE = 'gsm-bench-release';
 const TAGS = { bench: 'release' };
 const POLL_GAP_MS = 20;
+const IDLE_POLL_MS = 15_000;
 /**
  * BENCH_AGENT_NICE=N runs the agents' processes at nice N: on a real fleet they are on other
  * machines, here they take the same 2 cores as the API, Step Functions and the relay.
@@ -359,7 +361,13 @@ const main = async () => {
       SMALL_HOSTS,
     );
     console.error(describeRelease(small));
-    const table = releaseTable(full, small);
+    // The same GETs with no release running (the 500-job release ended): what the machine's load
+    // alone costs them.
+    apiChild.send(`poll-start ${full.releaseId}`);
+    await new Promise((resolve) => setTimeout(resolve, IDLE_POLL_MS));
+    apiChild.send('poll-stop');
+    const { latencies: idle } = await apiChild.next<{ latencies: { release: number[]; hosts: number[] } }>();
+    const table = releaseTable(full, small, { release: p99(idle.release), hosts: p99(idle.hosts) });
     console.log(table);
     if (process.env.BENCH_RECORD === '1')
       await recordRelease(table, full, load, {
