@@ -1,25 +1,8 @@
-import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { main } from './main.js';
+import { runMain } from '../test/helpers/cli-in-process.js';
 
 /** `main` in process, with captured streams and no endpoint: only what fails before any request. */
-const run = async (...args: string[]) => {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  const chunks = { stdout: '', stderr: '' };
-  stdout.on('data', (c: Buffer) => {
-    chunks.stdout += c.toString();
-  });
-  stderr.on('data', (c: Buffer) => {
-    chunks.stderr += c.toString();
-  });
-  const code = await main(['node', 'gsm', ...args], {
-    env: {},
-    cwd: '/nonexistent',
-    streams: { stdout, stderr },
-  });
-  return { code, ...chunks };
-};
+const run = (...args: string[]) => runMain(args, { env: {} });
 
 describe('main', () => {
   it('prints each bad argument on its own line, names it as typed, and exits 1', async () => {

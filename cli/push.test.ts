@@ -1,66 +1,39 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
-import { type ServerType, serve } from '@hono/node-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApi, type TestApi } from '../test/helpers/api.js';
-import { main } from './main.js';
+import { runMain } from '../test/helpers/cli-in-process.js';
+import { type LoopbackServer, serveLoopback } from '../test/helpers/release-api.js';
+import type { CliEnv } from './config.js';
 
 /** `gsm package push` in process, against the real API on a loopback port over real S3 and DynamoDB. */
 
 const MiB = 1024 * 1024;
 let api: TestApi;
-let server: ServerType;
-let endpoint: string;
+let server: LoopbackServer;
 let dir: string;
 let requests: string[] = [];
 
 beforeAll(async () => {
   api = await startTestApi();
   await api.store.games.create({ name: 'demo', queryProtocol: 'q3a', defaultPort: 28960 });
-  server = await new Promise<ServerType>((resolve) => {
-    const s = serve(
-      {
-        fetch: (req) => {
-          requests.push(`${req.method} ${new URL(req.url).pathname}`);
-          return api.app.fetch(req);
-        },
-        port: 0,
-        hostname: '127.0.0.1',
-      },
-      () => resolve(s),
-    );
-  });
-  endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  server = await serveLoopback(
+    (req) => api.app.fetch(req),
+    (req) => requests.push(`${req.method} ${new URL(req.url).pathname}`),
+  );
   dir = await mkdtemp(join(tmpdir(), 'gsm-push-'));
 });
 
 afterAll(async () => {
-  await new Promise((resolve) => server?.close(resolve));
+  await server?.close();
   await api?.close();
   await rm(dir, { recursive: true, force: true });
 });
 
-const gsm = async (args: string[], env: Record<string, unknown> = {}) => {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  const chunks = { stdout: '', stderr: '' };
-  stdout.on('data', (c: Buffer) => {
-    chunks.stdout += c.toString();
-  });
-  stderr.on('data', (c: Buffer) => {
-    chunks.stderr += c.toString();
-  });
-  const code = await main(['node', 'gsm', ...args], {
-    env: { endpoint, apiKey: api.keys.operator, ...env },
-    cwd: dir,
-    streams: { stdout, stderr },
-  });
-  return { code, ...chunks };
-};
+const gsm = (args: string[], env: Partial<CliEnv> = {}) =>
+  runMain(args, { env: { endpoint: server.base, apiKey: api.keys.operator, ...env }, cwd: dir });
 
 const file = async (name: string, size: number) => {
   const bytes = randomBytes(size);

@@ -1,27 +1,21 @@
-import type { AddressInfo } from 'node:net';
-import { PassThrough } from 'node:stream';
-import { type ServerType, serve } from '@hono/node-server';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createLogger } from '../../../core/log.js';
-import { createApp } from '../../../functions/api/app.js';
 import type { ActionDetail } from '../../../functions/api/routes/actions.js';
+import { runMain } from '../../../test/helpers/cli-in-process.js';
 import { startTestDynamoDb, type TestDynamoDb } from '../../../test/helpers/dynamodb.js';
+import { type LoopbackServer, serveLoopback, workflowApp } from '../../../test/helpers/release-api.js';
 import {
   type ActionWorkflowStack,
   type FakeRelay,
   startActionWorkflow,
   startFakeRelay,
 } from '../../../workflows/action.fixture.js';
-import { main } from '../../main.js';
-
-type AppDeps = Parameters<typeof createApp>[0];
 
 /** `gsm action ...` in process against the real API on a loopback port, a real store and the emulator. */
 describe('gsm action', () => {
   let db: TestDynamoDb;
   let stack: ActionWorkflowStack;
   let relay: FakeRelay | undefined;
-  let server: ServerType;
+  let server: LoopbackServer;
   let env: { endpoint: string; apiKey: string };
   const requests: string[] = [];
 
@@ -31,54 +25,24 @@ describe('gsm action', () => {
       await db.store.hosts.create({ id, address: '127.0.0.1', tags: { group: 'demo' } });
     }
     stack = await startActionWorkflow(db.store);
-    const app = createApp({
-      store: db.store,
-      logger: createLogger('test', { level: 'silent' }),
-      workflows: { sfn: stack.sfn, stateMachines: { action: stack.stateMachineArn } },
-    } as Partial<AppDeps> as AppDeps);
-    server = await new Promise<ServerType>((ready) => {
-      const s = serve(
-        {
-          fetch: (req) => {
-            requests.push(`${req.method} ${new URL(req.url).pathname}`);
-            return app.fetch(req);
-          },
-          port: 0,
-          hostname: '127.0.0.1',
-        },
-        () => ready(s),
-      );
-    });
+    const app = workflowApp(db.store, stack, 'action');
+    server = await serveLoopback(app.fetch, (req) =>
+      requests.push(`${req.method} ${new URL(req.url).pathname}`),
+    );
     const { key } = await db.store.apiKeys.create({ name: 'ops', role: 'operator' });
-    env = { endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, apiKey: key };
+    env = { endpoint: server.base, apiKey: key };
   });
   afterEach(async () => {
     await relay?.stop();
     relay = undefined;
   });
   afterAll(async () => {
-    await new Promise((done) => server?.close(done));
+    await server?.close();
     await stack?.close();
     await db?.close();
   });
 
-  const gsm = async (...args: string[]) => {
-    const stdout = new PassThrough();
-    const stderr = new PassThrough();
-    const chunks = { stdout: '', stderr: '' };
-    stdout.on('data', (c: Buffer) => {
-      chunks.stdout += c.toString();
-    });
-    stderr.on('data', (c: Buffer) => {
-      chunks.stderr += c.toString();
-    });
-    const code = await main(['node', 'gsm', ...args], {
-      env,
-      cwd: '/nonexistent',
-      streams: { stdout, stderr },
-    });
-    return { code, ...chunks };
-  };
+  const gsm = (...args: string[]) => runMain(args, { env });
 
   const failH2 = () =>
     startFakeRelay({

@@ -1,12 +1,14 @@
-import type { AddressInfo } from 'node:net';
-import { PassThrough } from 'node:stream';
-import { type ServerType, serve } from '@hono/node-server';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createLogger } from '../../../core/log.js';
 import type { HostJobSpec } from '../../../core/model/index.js';
-import { createApp } from '../../../functions/api/app.js';
 import type { ReleaseDetail } from '../../../functions/api/routes/releases.js';
+import { runMain } from '../../../test/helpers/cli-in-process.js';
 import { startTestDynamoDb, type TestDynamoDb } from '../../../test/helpers/dynamodb.js';
+import {
+  type LoopbackServer,
+  serveLoopback,
+  stageDemoPackage,
+  workflowApp,
+} from '../../../test/helpers/release-api.js';
 import {
   type ActionWorkflowStack,
   type FakeOutcome,
@@ -14,9 +16,6 @@ import {
   startFakeRelay,
 } from '../../../workflows/action.fixture.js';
 import { startReleaseWorkflow } from '../../../workflows/release.fixture.js';
-import { main } from '../../main.js';
-
-type AppDeps = Parameters<typeof createApp>[0];
 
 const HOSTS = ['h1', 'h2', 'h3', 'h4'];
 
@@ -36,75 +35,33 @@ describe('gsm release', () => {
   let db: TestDynamoDb;
   let stack: ActionWorkflowStack;
   let relay: FakeRelay | undefined;
-  let server: ServerType;
+  let server: LoopbackServer;
   let env: { endpoint: string; apiKey: string };
   const requests: string[] = [];
 
   beforeAll(async () => {
     db = await startTestDynamoDb('dynalite', 'cli-release');
     for (const id of HOSTS) await db.store.hosts.create({ id, address: '127.0.0.1', tags: { group: 'eu' } });
-    const pkg = await db.store.packages.create({
-      game: 'demo',
-      version: '1.1.0',
-      fileName: 'demo.tar.gz',
-      size: 10,
-      s3Key: 'packages/demo/1.1.0/demo.tar.gz',
-      state: 'verifying',
-    });
-    await db.store.packages.transition(pkg.id, 'verified', { sha256: 'b'.repeat(64) });
-    await db.store.packages.transition(pkg.id, 'staging');
-    await db.store.packages.transition(pkg.id, 'staged', {
-      origins: [{ id: 'o1', url: 'http://127.0.0.1:9/demo.tar.gz', verified: true }],
-    });
+    await stageDemoPackage(db.store, { sha256: 'b'.repeat(64) });
     stack = await startReleaseWorkflow(db.store);
-    const app = createApp({
-      store: db.store,
-      logger: createLogger('test', { level: 'silent' }),
-      workflows: { sfn: stack.sfn, stateMachines: { release: stack.stateMachineArn } },
-    } as Partial<AppDeps> as AppDeps);
-    server = await new Promise<ServerType>((ready) => {
-      const s = serve(
-        {
-          fetch: (req) => {
-            requests.push(`${req.method} ${new URL(req.url).pathname}`);
-            return app.fetch(req);
-          },
-          port: 0,
-          hostname: '127.0.0.1',
-        },
-        () => ready(s),
-      );
-    });
+    const app = workflowApp(db.store, stack);
+    server = await serveLoopback(app.fetch, (req) =>
+      requests.push(`${req.method} ${new URL(req.url).pathname}`),
+    );
     const { key } = await db.store.apiKeys.create({ name: 'ops', role: 'operator' });
-    env = { endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, apiKey: key };
+    env = { endpoint: server.base, apiKey: key };
   });
   afterEach(async () => {
     await relay?.stop();
     relay = undefined;
   });
   afterAll(async () => {
-    await new Promise((done) => server?.close(done));
+    await server?.close();
     await stack?.close();
     await db?.close();
   });
 
-  const gsm = async (...args: string[]) => {
-    const stdout = new PassThrough();
-    const stderr = new PassThrough();
-    const chunks = { stdout: '', stderr: '' };
-    stdout.on('data', (c: Buffer) => {
-      chunks.stdout += c.toString();
-    });
-    stderr.on('data', (c: Buffer) => {
-      chunks.stderr += c.toString();
-    });
-    const code = await main(['node', 'gsm', ...args], {
-      env,
-      cwd: '/nonexistent',
-      streams: { stdout, stderr },
-    });
-    return { code, ...chunks };
-  };
+  const gsm = (...args: string[]) => runMain(args, { env });
   const useRelay = (decide?: Parameters<typeof startFakeRelay>[0]['decide']) => {
     relay = startFakeRelay({ sfn: stack.sfn, activityArn: stack.activityArn, store: db.store, decide });
   };
