@@ -83,3 +83,49 @@ export const operatorAndViewerKeys = async (store: Store): Promise<{ operator: s
   );
   return { operator: operator!.key, viewer: viewer!.key };
 };
+
+/** Hosts with these ids at 127.0.0.1 tagged `group=<group>`, each running `instances` if given. */
+export const createHosts = async (
+  store: Store,
+  ids: readonly string[],
+  group: string,
+  instances?: Parameters<Store['hosts']['create']>[0]['instances'],
+): Promise<void> => {
+  for (const id of ids) {
+    await store.hosts.create({
+      id,
+      address: '127.0.0.1',
+      tags: { group },
+      ...(instances ? { instances } : {}),
+    });
+  }
+};
+
+export interface AppCall {
+  readonly method?: string;
+  /** The bearer key; `null` sends none, undefined the default. */
+  readonly key?: string | null;
+  /** Sent as JSON. */
+  readonly body?: unknown;
+  readonly headers?: Record<string, string>;
+}
+
+/**
+ * Requests to the app in process, as the holder of `defaultKey()` unless a call names another key.
+ * Both are getters: test files create them in `beforeAll`, after this is set up.
+ */
+export const appCaller =
+  (app: () => ReturnType<typeof createApp>, defaultKey: () => string) =>
+  (path: string, init: AppCall = {}): Promise<Response> => {
+    const headers: Record<string, string> = { ...init.headers };
+    const key = init.key === undefined ? defaultKey() : init.key;
+    if (key) headers.authorization = `Bearer ${key}`;
+    if (init.body !== undefined) headers['content-type'] = 'application/json';
+    const body = init.body === undefined ? undefined : JSON.stringify(init.body);
+    return Promise.resolve(
+      app().request(`http://localhost${path}`, { method: init.method ?? 'GET', headers, body }),
+    );
+  };
+
+/** The instance every host of the release operation tests runs. */
+export const DEMO_INSTANCE = { name: 'demo', game: 'demo', port: 27960, version: '1.0.0' } as const;

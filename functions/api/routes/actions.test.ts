@@ -4,6 +4,12 @@ import { createLogger } from '../../../core/log.js';
 import type { Action } from '../../../core/model/index.js';
 import { startTestDynamoDb, type TestDynamoDb } from '../../../test/helpers/dynamodb.js';
 import {
+  appCaller,
+  createHosts,
+  operatorAndViewerKeys,
+  workflowApp,
+} from '../../../test/helpers/release-api.js';
+import {
   type ActionWorkflowStack,
   type FakeRelay,
   startActionWorkflow,
@@ -18,25 +24,15 @@ describe('/v1/actions against the local Step Functions emulator', () => {
   let db: TestDynamoDb;
   let stack: ActionWorkflowStack;
   let relay: FakeRelay | undefined;
-  let app: ReturnType<typeof createApp>;
+  let app: ReturnType<typeof workflowApp>;
   let keys: { operator: string; viewer: string };
 
   beforeAll(async () => {
     db = await startTestDynamoDb('dynalite', 'api-actions');
-    for (const id of ['h1', 'h2', 'h3']) {
-      await db.store.hosts.create({ id, address: '127.0.0.1', tags: { group: 'demo' } });
-    }
+    await createHosts(db.store, ['h1', 'h2', 'h3'], 'demo');
     stack = await startActionWorkflow(db.store);
-    // The action routes touch no bucket: only what they use is given.
-    app = createApp({
-      store: db.store,
-      logger: createLogger('test', { level: 'silent' }),
-      workflows: { sfn: stack.sfn, stateMachines: { action: stack.stateMachineArn } },
-    } as Partial<AppDeps> as AppDeps);
-    const [operator, viewer] = await Promise.all(
-      (['operator', 'viewer'] as const).map((role) => db.store.apiKeys.create({ name: role, role })),
-    );
-    keys = { operator: operator!.key, viewer: viewer!.key };
+    app = workflowApp(db.store, stack, 'action');
+    keys = await operatorAndViewerKeys(db.store);
   });
   afterEach(async () => {
     await relay?.stop();
@@ -47,17 +43,10 @@ describe('/v1/actions against the local Step Functions emulator', () => {
     await db?.close();
   });
 
-  const call = (
-    path: string,
-    init: { method?: string; key?: string | null; body?: unknown; headers?: Record<string, string> } = {},
-  ) => {
-    const headers: Record<string, string> = { ...init.headers };
-    const key = init.key === undefined ? keys.operator : init.key;
-    if (key) headers.authorization = `Bearer ${key}`;
-    if (init.body !== undefined) headers['content-type'] = 'application/json';
-    const body = init.body === undefined ? undefined : JSON.stringify(init.body);
-    return app.request(`http://localhost${path}`, { method: init.method ?? 'GET', headers, body });
-  };
+  const call = appCaller(
+    () => app,
+    () => keys.operator,
+  );
   const post = (body: unknown, extra: { key?: string | null; headers?: Record<string, string> } = {}) =>
     call('/v1/actions', { method: 'POST', body, ...extra });
 

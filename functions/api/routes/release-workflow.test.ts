@@ -1,56 +1,38 @@
 import { DescribeStateMachineCommand } from '@aws-sdk/client-sfn';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { executionConsoleUrl } from '../../../core/console-link.js';
-import { createLogger } from '../../../core/log.js';
 import type { Release } from '../../../core/model/index.js';
 import { startTestDynamoDb, type TestDynamoDb } from '../../../test/helpers/dynamodb.js';
+import {
+  appCaller,
+  createHosts,
+  operatorAndViewerKeys,
+  stageDemoPackage,
+  workflowApp,
+} from '../../../test/helpers/release-api.js';
 import {
   type ActionWorkflowStack,
   type FakeRelay,
   startFakeRelay,
 } from '../../../workflows/action.fixture.js';
 import { startReleaseWorkflow } from '../../../workflows/release.fixture.js';
-import { createApp } from '../app.js';
 import { type ReleaseWorkflow, releaseExecutionArn } from './release-workflow.js';
 import type { ReleaseDetail } from './releases.js';
-
-type AppDeps = Parameters<typeof createApp>[0];
 
 describe('GET /v1/releases/:id/workflow against the local Step Functions emulator', () => {
   let db: TestDynamoDb;
   let stack: ActionWorkflowStack;
   let relay: FakeRelay | undefined;
-  let app: ReturnType<typeof createApp>;
+  let app: ReturnType<typeof workflowApp>;
   let keys: { operator: string; viewer: string };
 
   beforeAll(async () => {
     db = await startTestDynamoDb('dynalite', 'api-release-workflow');
-    for (const id of ['h1', 'h2', 'h3']) {
-      await db.store.hosts.create({ id, address: '127.0.0.1', tags: { group: 'demo' } });
-    }
-    const pkg = await db.store.packages.create({
-      game: 'demo',
-      version: '1.1.0',
-      fileName: 'demo.tar.gz',
-      size: 10,
-      s3Key: 'packages/demo/1.1.0/demo.tar.gz',
-      state: 'verifying',
-    });
-    await db.store.packages.transition(pkg.id, 'verified', { sha256: 'c'.repeat(64) });
-    await db.store.packages.transition(pkg.id, 'staging');
-    await db.store.packages.transition(pkg.id, 'staged', {
-      origins: [{ id: 'o1', url: 'http://127.0.0.1:9/demo.tar.gz', verified: true }],
-    });
+    await createHosts(db.store, ['h1', 'h2', 'h3'], 'demo');
+    await stageDemoPackage(db.store);
     stack = await startReleaseWorkflow(db.store);
-    app = createApp({
-      store: db.store,
-      logger: createLogger('test', { level: 'silent' }),
-      workflows: { sfn: stack.sfn, stateMachines: { release: stack.stateMachineArn } },
-    } as Partial<AppDeps> as AppDeps);
-    const [operator, viewer] = await Promise.all(
-      (['operator', 'viewer'] as const).map((role) => db.store.apiKeys.create({ name: role, role })),
-    );
-    keys = { operator: operator!.key, viewer: viewer!.key };
+    app = workflowApp(db.store, stack);
+    keys = await operatorAndViewerKeys(db.store);
   });
   afterEach(async () => {
     await relay?.stop();
@@ -61,14 +43,10 @@ describe('GET /v1/releases/:id/workflow against the local Step Functions emulato
     await db?.close();
   });
 
-  const call = (path: string, init: { method?: string; key?: string | null; body?: unknown } = {}) => {
-    const headers: Record<string, string> = {};
-    const key = init.key === undefined ? keys.operator : init.key;
-    if (key) headers.authorization = `Bearer ${key}`;
-    if (init.body !== undefined) headers['content-type'] = 'application/json';
-    const body = init.body === undefined ? undefined : JSON.stringify(init.body);
-    return app.request(`http://localhost${path}`, { method: init.method ?? 'GET', headers, body });
-  };
+  const call = appCaller(
+    () => app,
+    () => keys.operator,
+  );
   const release = async (strategy: Record<string, unknown>) => {
     const res = await call('/v1/releases', {
       method: 'POST',

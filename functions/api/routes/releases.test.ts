@@ -1,44 +1,33 @@
 import { ListExecutionsCommand } from '@aws-sdk/client-sfn';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createLogger } from '../../../core/log.js';
 import type { Release } from '../../../core/model/index.js';
 import { startTestDynamoDb, type TestDynamoDb } from '../../../test/helpers/dynamodb.js';
+import {
+  appCaller,
+  createHosts,
+  operatorAndViewerKeys,
+  stageDemoPackage,
+  workflowApp,
+} from '../../../test/helpers/release-api.js';
 import {
   type ActionWorkflowStack,
   type FakeRelay,
   startFakeRelay,
 } from '../../../workflows/action.fixture.js';
 import { startReleaseWorkflow } from '../../../workflows/release.fixture.js';
-import { createApp } from '../app.js';
 import type { ReleaseDetail } from './releases.js';
-
-type AppDeps = Parameters<typeof createApp>[0];
 
 describe('/v1/releases against the local Step Functions emulator', () => {
   let db: TestDynamoDb;
   let stack: ActionWorkflowStack;
   let relay: FakeRelay | undefined;
-  let app: ReturnType<typeof createApp>;
+  let app: ReturnType<typeof workflowApp>;
   let keys: { operator: string; viewer: string };
 
   beforeAll(async () => {
     db = await startTestDynamoDb('dynalite', 'api-releases');
-    for (const id of ['h1', 'h2', 'h3', 'h4']) {
-      await db.store.hosts.create({ id, address: '127.0.0.1', tags: { group: 'demo' } });
-    }
-    const staged = await db.store.packages.create({
-      game: 'demo',
-      version: '1.1.0',
-      fileName: 'demo.tar.gz',
-      size: 10,
-      s3Key: 'packages/demo/1.1.0/demo.tar.gz',
-      state: 'verifying',
-    });
-    await db.store.packages.transition(staged.id, 'verified', { sha256: 'c'.repeat(64) });
-    await db.store.packages.transition(staged.id, 'staging');
-    await db.store.packages.transition(staged.id, 'staged', {
-      origins: [{ id: 'o1', url: 'http://127.0.0.1:9/demo.tar.gz', verified: true }],
-    });
+    await createHosts(db.store, ['h1', 'h2', 'h3', 'h4'], 'demo');
+    await stageDemoPackage(db.store);
     await db.store.packages.create({
       game: 'demo',
       version: '0.9.0',
@@ -48,16 +37,8 @@ describe('/v1/releases against the local Step Functions emulator', () => {
       state: 'verifying',
     });
     stack = await startReleaseWorkflow(db.store);
-    // The release routes touch no bucket: only what they use is given.
-    app = createApp({
-      store: db.store,
-      logger: createLogger('test', { level: 'silent' }),
-      workflows: { sfn: stack.sfn, stateMachines: { release: stack.stateMachineArn } },
-    } as Partial<AppDeps> as AppDeps);
-    const [operator, viewer] = await Promise.all(
-      (['operator', 'viewer'] as const).map((role) => db.store.apiKeys.create({ name: role, role })),
-    );
-    keys = { operator: operator!.key, viewer: viewer!.key };
+    app = workflowApp(db.store, stack);
+    keys = await operatorAndViewerKeys(db.store);
   });
   afterEach(async () => {
     await relay?.stop();
@@ -68,17 +49,10 @@ describe('/v1/releases against the local Step Functions emulator', () => {
     await db?.close();
   });
 
-  const call = (
-    path: string,
-    init: { method?: string; key?: string | null; body?: unknown; headers?: Record<string, string> } = {},
-  ) => {
-    const headers: Record<string, string> = { ...init.headers };
-    const key = init.key === undefined ? keys.operator : init.key;
-    if (key) headers.authorization = `Bearer ${key}`;
-    if (init.body !== undefined) headers['content-type'] = 'application/json';
-    const body = init.body === undefined ? undefined : JSON.stringify(init.body);
-    return app.request(`http://localhost${path}`, { method: init.method ?? 'GET', headers, body });
-  };
+  const call = appCaller(
+    () => app,
+    () => keys.operator,
+  );
   const base = { package: { game: 'demo', version: '1.1.0' }, target: { tags: { group: 'demo' } } };
   const post = (body: unknown, init: { key?: string | null; headers?: Record<string, string> } = {}) =>
     call('/v1/releases', { method: 'POST', body, ...init });
