@@ -94,20 +94,27 @@ export const releaseEventRoutes = (store: Store, options: ReleaseEventOptions = 
           await stream.writeSSE({ event, data: JSON.stringify(data), id: String(eventId) });
           lastWrite = Date.now();
         };
-        let detail = first;
-        for (;;) {
+        const sendRelease = async (detail: ReleaseDetail) => {
           const summary = summaryOf(detail);
           const fingerprint = releaseFingerprint(summary);
-          if (fingerprint !== lastRelease) {
-            lastRelease = fingerprint;
-            await send('release', summary);
-          }
+          if (fingerprint === lastRelease) return;
+          lastRelease = fingerprint;
+          await send('release', summary);
+        };
+        const sendJobs = async (detail: ReleaseDetail) => {
           for (const job of detail.jobs) {
             const seen = jobFingerprint(job);
             if (jobsSeen.get(job.id) === seen) continue;
             jobsSeen.set(job.id, seen);
             await send('job', job);
           }
+        };
+        let detail = first;
+        await sendRelease(detail);
+        for (;;) {
+          // The jobs first: a wave's counts then never run ahead of the job changes behind them.
+          await sendJobs(detail);
+          await sendRelease(detail);
           if (hasEnded(detail)) {
             await send('end', { state: detail.state satisfies ReleaseState });
             return;
