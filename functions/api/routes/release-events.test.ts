@@ -1,15 +1,15 @@
-import { type ServerType, serve } from '@hono/node-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../../core/log.js';
 import type { Store } from '../../../core/store/types.js';
 import { startTestDynamoDb, type TestDynamoDb } from '../../../test/helpers/dynamodb.js';
+import { type LoopbackServer, serveLoopback } from '../../../test/helpers/release-api.js';
 import { router } from '../router.js';
 import { releaseEventRoutes } from './release-events.js';
 
 /** The stream's own limits, with short settings: a bounded life, keep-alives, no polling after a disconnect. */
 describe('the release event stream', () => {
   let db: TestDynamoDb;
-  let server: ServerType;
+  let server: LoopbackServer;
   let base: string;
   const reads = new Map<string, number>();
 
@@ -33,14 +33,11 @@ describe('the release event stream', () => {
       '/v1/releases',
       releaseEventRoutes({ ...db.store, releases }, { pollMs: 40, keepAliveMs: 100, maxLifeMs: 600 }),
     );
-    server = await new Promise<ServerType>((ready) => {
-      const s = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, () => ready(s));
-    });
-    const address = server.address();
-    base = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+    server = await serveLoopback(app.fetch);
+    base = server.base;
   });
   afterAll(async () => {
-    await new Promise((resolve) => server?.close(resolve));
+    await server?.close();
     await db?.close();
   });
 

@@ -1,9 +1,15 @@
 import { ListExecutionsCommand } from '@aws-sdk/client-sfn';
-import { type ServerType, serve } from '@hono/node-server';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createLogger } from '../../../core/log.js';
 import type { HostJobSpec, Release } from '../../../core/model/index.js';
 import { startTestDynamoDb, type TestDynamoDb } from '../../../test/helpers/dynamodb.js';
+import {
+  createHosts,
+  DEMO_INSTANCE,
+  type LoopbackServer,
+  serveLoopback,
+  stageDemoPackage,
+  workflowApp,
+} from '../../../test/helpers/release-api.js';
 import {
   type ActionWorkflowStack,
   type FakeOutcome,
@@ -11,10 +17,8 @@ import {
   startFakeRelay,
 } from '../../../workflows/action.fixture.js';
 import { startReleaseWorkflow } from '../../../workflows/release.fixture.js';
-import { createApp } from '../app.js';
 import type { ReleaseDetail } from './releases.js';
 
-type AppDeps = Parameters<typeof createApp>[0];
 const HOSTS = ['h1', 'h2', 'h3', 'h4', 'h5', 'h6'];
 const TERMINAL = ['succeeded', 'failed', 'rolled_back', 'cancelled'];
 
@@ -23,44 +27,18 @@ describe('release operations over HTTP', () => {
   let db: TestDynamoDb;
   let stack: ActionWorkflowStack;
   let relay: FakeRelay | undefined;
-  let server: ServerType;
+  let server: LoopbackServer;
   let base: string;
   let key: string;
 
   beforeAll(async () => {
     db = await startTestDynamoDb('dynalite', 'api-release-ops');
-    for (const id of HOSTS) {
-      await db.store.hosts.create({
-        id,
-        address: '127.0.0.1',
-        tags: { group: 'ops' },
-        instances: [{ name: 'demo', game: 'demo', port: 27960, version: '1.0.0' }],
-      });
-    }
-    const pkg = await db.store.packages.create({
-      game: 'demo',
-      version: '1.1.0',
-      fileName: 'demo.tar.gz',
-      size: 10,
-      s3Key: 'packages/demo/1.1.0/demo.tar.gz',
-      state: 'verifying',
-    });
-    await db.store.packages.transition(pkg.id, 'verified', { sha256: 'c'.repeat(64) });
-    await db.store.packages.transition(pkg.id, 'staging');
-    await db.store.packages.transition(pkg.id, 'staged', {
-      origins: [{ id: 'o1', url: 'http://127.0.0.1:9/demo.tar.gz', verified: true }],
-    });
+    await createHosts(db.store, HOSTS, 'ops', [DEMO_INSTANCE]);
+    await stageDemoPackage(db.store);
     stack = await startReleaseWorkflow(db.store);
-    const app = createApp({
-      store: db.store,
-      logger: createLogger('test', { level: 'silent' }),
-      workflows: { sfn: stack.sfn, stateMachines: { release: stack.stateMachineArn } },
-    } as Partial<AppDeps> as AppDeps);
-    server = await new Promise<ServerType>((ready) => {
-      const s = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, () => ready(s));
-    });
-    const address = server.address();
-    base = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+    const app = workflowApp(db.store, stack);
+    server = await serveLoopback(app.fetch);
+    base = server.base;
     key = (await db.store.apiKeys.create({ name: 'ops', role: 'operator' })).key;
   });
   afterEach(async () => {
@@ -68,7 +46,7 @@ describe('release operations over HTTP', () => {
     relay = undefined;
   });
   afterAll(async () => {
-    await new Promise((resolve) => server?.close(resolve));
+    await server?.close();
     await stack?.close();
     await db?.close();
   });

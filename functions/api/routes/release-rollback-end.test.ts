@@ -1,10 +1,16 @@
 import { DescribeExecutionCommand, StopExecutionCommand } from '@aws-sdk/client-sfn';
-import { type ServerType, serve } from '@hono/node-server';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createLogger } from '../../../core/log.js';
 import { type Release, rollbackExecutionName } from '../../../core/model/index.js';
 import type { Store } from '../../../core/store/types.js';
 import { startTestDynamoDb, type TestDynamoDb } from '../../../test/helpers/dynamodb.js';
+import {
+  createHosts,
+  DEMO_INSTANCE,
+  type LoopbackServer,
+  serveLoopback,
+  stageDemoPackage,
+  workflowApp,
+} from '../../../test/helpers/release-api.js';
 import {
   type ActionWorkflowStack,
   type FakeRelay,
@@ -17,10 +23,8 @@ import {
   PLAN_ROLLBACK_FUNCTION,
   releaseDefinition,
 } from '../../../workflows/release.js';
-import { createApp } from '../app.js';
 import type { ReleaseDetail } from './releases.js';
 
-type AppDeps = Parameters<typeof createApp>[0];
 const HOSTS = ['r1', 'r2', 'r3', 'r4'];
 
 /**
@@ -32,7 +36,7 @@ describe('a release or its later rollback that cannot finish', () => {
   let db: TestDynamoDb;
   let stack: ActionWorkflowStack;
   let relay: FakeRelay;
-  let server: ServerType;
+  let server: LoopbackServer;
   let base: string;
   let key: string;
   const faults: {
@@ -46,27 +50,8 @@ describe('a release or its later rollback that cannot finish', () => {
 
   beforeAll(async () => {
     db = await startTestDynamoDb('dynalite', 'api-release-rollback-end');
-    for (const id of HOSTS) {
-      await db.store.hosts.create({
-        id,
-        address: '127.0.0.1',
-        tags: { group: 'rb' },
-        instances: [{ name: 'demo', game: 'demo', port: 27960, version: '1.0.0' }],
-      });
-    }
-    const pkg = await db.store.packages.create({
-      game: 'demo',
-      version: '1.1.0',
-      fileName: 'demo.tar.gz',
-      size: 10,
-      s3Key: 'packages/demo/1.1.0/demo.tar.gz',
-      state: 'verifying',
-    });
-    await db.store.packages.transition(pkg.id, 'verified', { sha256: 'c'.repeat(64) });
-    await db.store.packages.transition(pkg.id, 'staging');
-    await db.store.packages.transition(pkg.id, 'staged', {
-      origins: [{ id: 'o1', url: 'http://127.0.0.1:9/demo.tar.gz', verified: true }],
-    });
+    await createHosts(db.store, HOSTS, 'rb', [DEMO_INSTANCE]);
+    await stageDemoPackage(db.store);
     const real = releaseLambdas(db.store);
     stack = await startWorkflowStack({
       name: 'gsm-release',
@@ -104,16 +89,9 @@ describe('a release or its later rollback that cannot finish', () => {
         },
       },
     };
-    const app = createApp({
-      store: apiStore,
-      logger: createLogger('test', { level: 'silent' }),
-      workflows: { sfn: stack.sfn, stateMachines: { release: stack.stateMachineArn } },
-    } as Partial<AppDeps> as AppDeps);
-    server = await new Promise<ServerType>((ready) => {
-      const s = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, () => ready(s));
-    });
-    const address = server.address();
-    base = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+    const app = workflowApp(apiStore, stack);
+    server = await serveLoopback(app.fetch);
+    base = server.base;
     key = (await db.store.apiKeys.create({ name: 'rb', role: 'operator' })).key;
   });
   afterEach(() => {
@@ -125,7 +103,7 @@ describe('a release or its later rollback that cannot finish', () => {
   });
   afterAll(async () => {
     await relay?.stop();
-    await new Promise((resolve) => server?.close(resolve));
+    await server?.close();
     await stack?.close();
     await db?.close();
   });
