@@ -1,52 +1,21 @@
 import { ListExecutionsCommand } from '@aws-sdk/client-sfn';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createLogger } from '../../../core/log.js';
 import type { Action } from '../../../core/model/index.js';
-import { startTestDynamoDb, type TestDynamoDb } from '../../../test/helpers/dynamodb.js';
-import {
-  appCaller,
-  createHosts,
-  operatorAndViewerKeys,
-  workflowApp,
-} from '../../../test/helpers/release-api.js';
-import {
-  type ActionWorkflowStack,
-  type FakeRelay,
-  startActionWorkflow,
-  startFakeRelay,
-} from '../../../workflows/action.fixture.js';
+import { useWorkflowApi } from '../../../test/helpers/workflow-api.js';
 import { createApp } from '../app.js';
 import type { ActionDetail } from './actions.js';
 
 type AppDeps = Parameters<typeof createApp>[0];
 
 describe('/v1/actions against the local Step Functions emulator', () => {
-  let db: TestDynamoDb;
-  let stack: ActionWorkflowStack;
-  let relay: FakeRelay | undefined;
-  let app: ReturnType<typeof workflowApp>;
-  let keys: { operator: string; viewer: string };
-
-  beforeAll(async () => {
-    db = await startTestDynamoDb('dynalite', 'api-actions');
-    await createHosts(db.store, ['h1', 'h2', 'h3'], 'demo');
-    stack = await startActionWorkflow(db.store);
-    app = workflowApp(db.store, stack, 'action');
-    keys = await operatorAndViewerKeys(db.store);
+  const api = useWorkflowApi({
+    name: 'api-actions',
+    machine: 'action',
+    hosts: ['h1', 'h2', 'h3'],
+    group: 'demo',
   });
-  afterEach(async () => {
-    await relay?.stop();
-    relay = undefined;
-  });
-  afterAll(async () => {
-    await stack?.close();
-    await db?.close();
-  });
-
-  const call = appCaller(
-    () => app,
-    () => keys.operator,
-  );
+  const call = api.call;
   const post = (body: unknown, extra: { key?: string | null; headers?: Record<string, string> } = {}) =>
     call('/v1/actions', { method: 'POST', body, ...extra });
 
@@ -61,7 +30,7 @@ describe('/v1/actions against the local Step Functions emulator', () => {
   };
 
   it('accepts an action with 202, runs it, and shows every host job', async () => {
-    relay = startFakeRelay({ sfn: stack.sfn, activityArn: stack.activityArn, store: db.store });
+    api.useRelay();
 
     const res = await post({
       action: 'status',
@@ -88,10 +57,7 @@ describe('/v1/actions against the local Step Functions emulator', () => {
   });
 
   it('shows a failed host’s reason in its job', async () => {
-    relay = startFakeRelay({
-      sfn: stack.sfn,
-      activityArn: stack.activityArn,
-      store: db.store,
+    api.useRelay({
       decide: (job) =>
         job.hostId === 'h2'
           ? { state: 'failed', error: { code: 'E_TIMEOUT', message: 'agent did not answer' } }
@@ -119,8 +85,8 @@ describe('/v1/actions against the local Step Functions emulator', () => {
 
     expect(again.status).toBe(202);
     expect(((await again.json()) as Action).id).toBe(first.id);
-    const executions = await stack.sfn.send(
-      new ListExecutionsCommand({ stateMachineArn: stack.stateMachineArn }),
+    const executions = await api.stack.sfn.send(
+      new ListExecutionsCommand({ stateMachineArn: api.stack.stateMachineArn }),
     );
     expect(executions.executions?.filter((e) => e.name === first.id)).toHaveLength(1);
   });
@@ -150,12 +116,12 @@ describe('/v1/actions against the local Step Functions emulator', () => {
 
   it('refuses a viewer with 403 and no key with 401', async () => {
     const body = { action: 'start', target: { hosts: ['h1'] } };
-    expect((await post(body, { key: keys.viewer })).status).toBe(403);
+    expect((await post(body, { key: api.keys.viewer })).status).toBe(403);
     expect((await post(body, { key: null })).status).toBe(401);
   });
 
   it('lists actions newest first and answers an unknown id with 404', async () => {
-    const list = (await (await call('/v1/actions', { key: keys.viewer })).json()) as { items: Action[] };
+    const list = (await (await call('/v1/actions', { key: api.keys.viewer })).json()) as { items: Action[] };
     const created = list.items.map((a) => a.createdAt);
     expect(created.length).toBeGreaterThan(1);
     expect(created).toEqual([...created].sort().reverse());
@@ -164,12 +130,12 @@ describe('/v1/actions against the local Step Functions emulator', () => {
 
   it('answers 503 where no action workflow is deployed', async () => {
     const bare = createApp({
-      store: db.store,
+      store: api.store,
       logger: createLogger('test', { level: 'silent' }),
     } as Partial<AppDeps> as AppDeps);
     const res = await bare.request('http://localhost/v1/actions', {
       method: 'POST',
-      headers: { authorization: `Bearer ${keys.operator}`, 'content-type': 'application/json' },
+      headers: { authorization: `Bearer ${api.keys.operator}`, 'content-type': 'application/json' },
       body: JSON.stringify({ action: 'status', target: { hosts: ['h1'] } }),
     });
     expect(res.status).toBe(503);

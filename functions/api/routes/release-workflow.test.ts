@@ -1,52 +1,20 @@
 import { DescribeStateMachineCommand } from '@aws-sdk/client-sfn';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { executionConsoleUrl } from '../../../core/console-link.js';
 import type { Release } from '../../../core/model/index.js';
-import { startTestDynamoDb, type TestDynamoDb } from '../../../test/helpers/dynamodb.js';
-import {
-  appCaller,
-  createHosts,
-  operatorAndViewerKeys,
-  stageDemoPackage,
-  workflowApp,
-} from '../../../test/helpers/release-api.js';
-import {
-  type ActionWorkflowStack,
-  type FakeRelay,
-  startFakeRelay,
-} from '../../../workflows/action.fixture.js';
-import { startReleaseWorkflow } from '../../../workflows/release.fixture.js';
+import { useWorkflowApi } from '../../../test/helpers/workflow-api.js';
 import { type ReleaseWorkflow, releaseExecutionArn } from './release-workflow.js';
 import type { ReleaseDetail } from './releases.js';
 
 describe('GET /v1/releases/:id/workflow against the local Step Functions emulator', () => {
-  let db: TestDynamoDb;
-  let stack: ActionWorkflowStack;
-  let relay: FakeRelay | undefined;
-  let app: ReturnType<typeof workflowApp>;
-  let keys: { operator: string; viewer: string };
-
-  beforeAll(async () => {
-    db = await startTestDynamoDb('dynalite', 'api-release-workflow');
-    await createHosts(db.store, ['h1', 'h2', 'h3'], 'demo');
-    await stageDemoPackage(db.store);
-    stack = await startReleaseWorkflow(db.store);
-    app = workflowApp(db.store, stack);
-    keys = await operatorAndViewerKeys(db.store);
+  const api = useWorkflowApi({
+    name: 'api-release-workflow',
+    machine: 'release',
+    hosts: ['h1', 'h2', 'h3'],
+    group: 'demo',
+    stage: {},
   });
-  afterEach(async () => {
-    await relay?.stop();
-    relay = undefined;
-  });
-  afterAll(async () => {
-    await stack?.close();
-    await db?.close();
-  });
-
-  const call = appCaller(
-    () => app,
-    () => keys.operator,
-  );
+  const call = api.call;
   const release = async (strategy: Record<string, unknown>) => {
     const res = await call('/v1/releases', {
       method: 'POST',
@@ -70,18 +38,18 @@ describe('GET /v1/releases/:id/workflow against the local Step Functions emulato
   };
 
   it('answers the definition and every state succeeded or not run for a release that succeeded', async () => {
-    relay = startFakeRelay({ sfn: stack.sfn, activityArn: stack.activityArn, store: db.store });
+    api.useRelay();
     const id = await release({ canary: 1, batch: '100%' });
     await until(id, ['succeeded']);
 
     // Any role reads it.
-    const workflow = await workflowOf(id, keys.viewer);
-    const machine = await stack.sfn.send(
-      new DescribeStateMachineCommand({ stateMachineArn: stack.stateMachineArn }),
+    const workflow = await workflowOf(id, api.keys.viewer);
+    const machine = await api.stack.sfn.send(
+      new DescribeStateMachineCommand({ stateMachineArn: api.stack.stateMachineArn }),
     );
 
     expect(workflow.definition).toEqual(JSON.parse(machine.definition!));
-    expect(workflow.executionArn).toBe(releaseExecutionArn(stack.stateMachineArn, id));
+    expect(workflow.executionArn).toBe(releaseExecutionArn(api.stack.stateMachineArn, id));
     expect(workflow.consoleUrl).toBe(executionConsoleUrl(workflow.executionArn));
     expect(workflow.states).toMatchObject({
       PlanWaves: 'succeeded',
@@ -101,7 +69,7 @@ describe('GET /v1/releases/:id/workflow against the local Step Functions emulato
   });
 
   it('shows the approval gate running while the release waits, then caught when it is rejected', async () => {
-    relay = startFakeRelay({ sfn: stack.sfn, activityArn: stack.activityArn, store: db.store });
+    api.useRelay();
     const id = await release({ canary: 1, batch: 2, approval: 'after-canary' });
     await until(id, ['waiting_approval']);
 
@@ -126,12 +94,12 @@ describe('GET /v1/releases/:id/workflow against the local Step Functions emulato
   });
 
   it('answers the machine with nothing run for a release whose workflow never started', async () => {
-    const stored = await db.store.releases.create({
+    const stored = await api.store.releases.create({
       game: 'demo',
       version: '1.1.0',
       packageId: 'demo@1.1.0',
       target: { hosts: ['h1'] },
-      strategy: (await db.store.releases.list({ limit: 1 })).items[0]!.strategy,
+      strategy: (await api.store.releases.list({ limit: 1 })).items[0]!.strategy,
       createdBy: 'test',
     });
 

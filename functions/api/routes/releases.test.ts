@@ -1,58 +1,30 @@
 import { ListExecutionsCommand } from '@aws-sdk/client-sfn';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Release } from '../../../core/model/index.js';
-import { startTestDynamoDb, type TestDynamoDb } from '../../../test/helpers/dynamodb.js';
-import {
-  appCaller,
-  createHosts,
-  operatorAndViewerKeys,
-  stageDemoPackage,
-  workflowApp,
-} from '../../../test/helpers/release-api.js';
-import {
-  type ActionWorkflowStack,
-  type FakeRelay,
-  startFakeRelay,
-} from '../../../workflows/action.fixture.js';
-import { startReleaseWorkflow } from '../../../workflows/release.fixture.js';
+import { useWorkflowApi } from '../../../test/helpers/workflow-api.js';
 import type { ReleaseDetail } from './releases.js';
 
 describe('/v1/releases against the local Step Functions emulator', () => {
-  let db: TestDynamoDb;
-  let stack: ActionWorkflowStack;
-  let relay: FakeRelay | undefined;
-  let app: ReturnType<typeof workflowApp>;
-  let keys: { operator: string; viewer: string };
-
-  beforeAll(async () => {
-    db = await startTestDynamoDb('dynalite', 'api-releases');
-    await createHosts(db.store, ['h1', 'h2', 'h3', 'h4'], 'demo');
-    await stageDemoPackage(db.store);
-    await db.store.packages.create({
-      game: 'demo',
-      version: '0.9.0',
-      fileName: 'demo.tar.gz',
-      size: 1,
-      s3Key: 'packages/demo/0.9.0/demo.tar.gz',
-      state: 'verifying',
-    });
-    stack = await startReleaseWorkflow(db.store);
-    app = workflowApp(db.store, stack);
-    keys = await operatorAndViewerKeys(db.store);
+  const api = useWorkflowApi({
+    name: 'api-releases',
+    machine: 'release',
+    hosts: ['h1', 'h2', 'h3', 'h4'],
+    group: 'demo',
+    stage: {},
+    // A package still verifying: not releasable.
+    setUp: (store) =>
+      store.packages
+        .create({
+          game: 'demo',
+          version: '0.9.0',
+          fileName: 'demo.tar.gz',
+          size: 1,
+          s3Key: 'packages/demo/0.9.0/demo.tar.gz',
+          state: 'verifying',
+        })
+        .then(() => undefined),
   });
-  afterEach(async () => {
-    await relay?.stop();
-    relay = undefined;
-  });
-  afterAll(async () => {
-    await stack?.close();
-    await db?.close();
-  });
-
-  const call = appCaller(
-    () => app,
-    () => keys.operator,
-  );
+  const call = api.call;
   const base = { package: { game: 'demo', version: '1.1.0' }, target: { tags: { group: 'demo' } } };
   const post = (body: unknown, init: { key?: string | null; headers?: Record<string, string> } = {}) =>
     call('/v1/releases', { method: 'POST', body, ...init });
@@ -68,7 +40,7 @@ describe('/v1/releases against the local Step Functions emulator', () => {
   };
 
   it('creates a release (201) that the workflow runs to succeeded, with waves and jobs in the detail', async () => {
-    relay = startFakeRelay({ sfn: stack.sfn, activityArn: stack.activityArn, store: db.store });
+    api.useRelay();
 
     const res = await post({ ...base, strategy: { canary: 1, batch: '50%' } });
 
@@ -93,7 +65,7 @@ describe('/v1/releases against the local Step Functions emulator', () => {
   });
 
   it('starts one release for a repeated Idempotency-Key', async () => {
-    relay = startFakeRelay({ sfn: stack.sfn, activityArn: stack.activityArn, store: db.store });
+    api.useRelay();
     const headers = { 'idempotency-key': 'ship-1.1.0' };
 
     const first = (await (await post(base, { headers })).json()) as Release;
@@ -102,8 +74,8 @@ describe('/v1/releases against the local Step Functions emulator', () => {
     expect(again.status).toBe(201);
     expect(((await again.json()) as Release).id).toBe(first.id);
     await untilEnded(first.id);
-    const executions = await stack.sfn.send(
-      new ListExecutionsCommand({ stateMachineArn: stack.stateMachineArn }),
+    const executions = await api.stack.sfn.send(
+      new ListExecutionsCommand({ stateMachineArn: api.stack.stateMachineArn }),
     );
     expect(executions.executions?.filter((e) => e.name === first.id)).toHaveLength(1);
   });
@@ -116,7 +88,7 @@ describe('/v1/releases against the local Step Functions emulator', () => {
     [404, 'E_NOT_FOUND', { ...base, package: { game: 'demo', version: '9.9.9' } }, "'demo@9.9.9'"],
     [409, 'E_CONFLICT', { ...base, package: { game: 'demo', version: '0.9.0' } }, 'is verifying, not staged'],
   ])('answers %i %s and starts nothing for bad input (%#)', async (status, code, body, message) => {
-    const before = (await db.store.releases.list({ limit: 500 })).items.length;
+    const before = (await api.store.releases.list({ limit: 500 })).items.length;
 
     const res = await post(body);
 
@@ -124,11 +96,11 @@ describe('/v1/releases against the local Step Functions emulator', () => {
     const problem = (await res.json()) as { code: string; error: string };
     expect(problem.code).toBe(code);
     expect(problem.error).toContain(message);
-    expect((await db.store.releases.list({ limit: 500 })).items).toHaveLength(before);
+    expect((await api.store.releases.list({ limit: 500 })).items).toHaveLength(before);
   });
 
   it('refuses a viewer (403) and a caller without a key (401)', async () => {
-    expect((await post(base, { key: keys.viewer })).status).toBe(403);
+    expect((await post(base, { key: api.keys.viewer })).status).toBe(403);
     expect((await post(base, { key: null })).status).toBe(401);
   });
 
@@ -143,7 +115,7 @@ describe('/v1/releases against the local Step Functions emulator', () => {
   const gated = { ...base, strategy: { canary: 1, batch: 3, approval: 'after-canary' } };
 
   it('waits at the gate after the canary and goes on when approved', async () => {
-    relay = startFakeRelay({ sfn: stack.sfn, activityArn: stack.activityArn, store: db.store });
+    api.useRelay();
     const { id } = (await (await post(gated)).json()) as Release;
     const waiting = await untilWaiting(id);
     expect(waiting).toMatchObject({ approvalWave: 1, progress: { succeeded: 1, queued: 3 } });
@@ -156,7 +128,7 @@ describe('/v1/releases against the local Step Functions emulator', () => {
   });
 
   it('rolls the canary back when the gate is rejected', async () => {
-    relay = startFakeRelay({ sfn: stack.sfn, activityArn: stack.activityArn, store: db.store });
+    api.useRelay();
     const { id } = (await (await post(gated)).json()) as Release;
     await untilWaiting(id);
 
@@ -171,7 +143,7 @@ describe('/v1/releases against the local Step Functions emulator', () => {
   });
 
   it('cancels a waiting release, and refuses approve on a release that is not waiting (409)', async () => {
-    relay = startFakeRelay({ sfn: stack.sfn, activityArn: stack.activityArn, store: db.store });
+    api.useRelay();
     const { id } = (await (await post(gated)).json()) as Release;
     await untilWaiting(id);
 
@@ -188,8 +160,8 @@ describe('/v1/releases against the local Step Functions emulator', () => {
     });
     // The failed gate lets the workflow roll the canary back and end, keeping cancelled.
     for (let i = 0; i < 400; i++) {
-      const { executions } = await stack.sfn.send(
-        new ListExecutionsCommand({ stateMachineArn: stack.stateMachineArn }),
+      const { executions } = await api.stack.sfn.send(
+        new ListExecutionsCommand({ stateMachineArn: api.stack.stateMachineArn }),
       );
       if (executions?.find((e) => e.name === id)?.status !== 'RUNNING') break;
       await new Promise((resolve) => setTimeout(resolve, 25));
