@@ -1,54 +1,22 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { ActionDetail } from '../../../functions/api/routes/actions.js';
 import { runMain } from '../../../test/helpers/cli-in-process.js';
-import { startTestDynamoDb, type TestDynamoDb } from '../../../test/helpers/dynamodb.js';
-import { type LoopbackServer, serveLoopback, workflowApp } from '../../../test/helpers/release-api.js';
-import {
-  type ActionWorkflowStack,
-  type FakeRelay,
-  startActionWorkflow,
-  startFakeRelay,
-} from '../../../workflows/action.fixture.js';
+import { useWorkflowApi } from '../../../test/helpers/workflow-api.js';
 
 /** `gsm action ...` in process against the real API on a loopback port, a real store and the emulator. */
 describe('gsm action', () => {
-  let db: TestDynamoDb;
-  let stack: ActionWorkflowStack;
-  let relay: FakeRelay | undefined;
-  let server: LoopbackServer;
-  let env: { endpoint: string; apiKey: string };
-  const requests: string[] = [];
-
-  beforeAll(async () => {
-    db = await startTestDynamoDb('dynalite', 'cli-action');
-    for (const id of ['h1', 'h2', 'h3']) {
-      await db.store.hosts.create({ id, address: '127.0.0.1', tags: { group: 'demo' } });
-    }
-    stack = await startActionWorkflow(db.store);
-    const app = workflowApp(db.store, stack, 'action');
-    server = await serveLoopback(app.fetch, (req) =>
-      requests.push(`${req.method} ${new URL(req.url).pathname}`),
-    );
-    const { key } = await db.store.apiKeys.create({ name: 'ops', role: 'operator' });
-    env = { endpoint: server.base, apiKey: key };
+  const api = useWorkflowApi({
+    name: 'cli-action',
+    machine: 'action',
+    hosts: ['h1', 'h2', 'h3'],
+    group: 'demo',
+    serve: true,
   });
-  afterEach(async () => {
-    await relay?.stop();
-    relay = undefined;
-  });
-  afterAll(async () => {
-    await server?.close();
-    await stack?.close();
-    await db?.close();
-  });
-
-  const gsm = (...args: string[]) => runMain(args, { env });
+  const gsm = (...args: string[]) =>
+    runMain(args, { env: { endpoint: api.base, apiKey: api.keys.operator } });
 
   const failH2 = () =>
-    startFakeRelay({
-      sfn: stack.sfn,
-      activityArn: stack.activityArn,
-      store: db.store,
+    api.useRelay({
       decide: (job) =>
         job.hostId === 'h2'
           ? { state: 'failed', error: { code: 'E_AGENT_DOWN', message: 'connection refused' } }
@@ -56,7 +24,7 @@ describe('gsm action', () => {
     });
 
   it('follows every host with --wait and exits 0 when all succeeded', async () => {
-    relay = startFakeRelay({ sfn: stack.sfn, activityArn: stack.activityArn, store: db.store });
+    api.useRelay();
 
     const run = await gsm('action', 'status', '--target', 'group=demo', '--wait');
 
@@ -67,7 +35,7 @@ describe('gsm action', () => {
   });
 
   it('exits 1 with --wait when a host failed, printing its reason and the hosts not dispatched', async () => {
-    relay = failH2();
+    failH2();
 
     const run = await gsm(
       'action',
@@ -88,7 +56,7 @@ describe('gsm action', () => {
   });
 
   it('prints exactly the final action as JSON with --json --wait', async () => {
-    relay = failH2();
+    failH2();
 
     const run = await gsm('--json', 'action', 'stop', '--target', 'h1,h2', '--max-errors', '50%', '--wait');
 
@@ -113,12 +81,12 @@ describe('gsm action', () => {
     ['no target', []],
     ['a bad percentage', ['--target', 'h1', '--max-errors', '120%']],
   ])('refuses %s before any request', async (_label, args) => {
-    const before = requests.length;
+    const before = api.requests.length;
 
     const run = await gsm('action', 'start', ...args);
 
     expect(run.code).toBe(1);
     expect(run.stderr).toMatch(/^error: invalid arguments to `gsm action start`/);
-    expect(requests.length).toBe(before);
+    expect(api.requests.length).toBe(before);
   });
 });

@@ -1,21 +1,9 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { HostJobSpec } from '../../../core/model/index.js';
 import type { ReleaseDetail } from '../../../functions/api/routes/releases.js';
 import { runMain } from '../../../test/helpers/cli-in-process.js';
-import { startTestDynamoDb, type TestDynamoDb } from '../../../test/helpers/dynamodb.js';
-import {
-  type LoopbackServer,
-  serveLoopback,
-  stageDemoPackage,
-  workflowApp,
-} from '../../../test/helpers/release-api.js';
-import {
-  type ActionWorkflowStack,
-  type FakeOutcome,
-  type FakeRelay,
-  startFakeRelay,
-} from '../../../workflows/action.fixture.js';
-import { startReleaseWorkflow } from '../../../workflows/release.fixture.js';
+import { useWorkflowApi } from '../../../test/helpers/workflow-api.js';
+import type { FakeOutcome, FakeRelayOptions } from '../../../workflows/action.fixture.js';
 
 const HOSTS = ['h1', 'h2', 'h3', 'h4'];
 
@@ -32,42 +20,20 @@ const failing =
  * job as the test says.
  */
 describe('gsm release', () => {
-  let db: TestDynamoDb;
-  let stack: ActionWorkflowStack;
-  let relay: FakeRelay | undefined;
-  let server: LoopbackServer;
-  let env: { endpoint: string; apiKey: string };
-  const requests: string[] = [];
-
-  beforeAll(async () => {
-    db = await startTestDynamoDb('dynalite', 'cli-release');
-    for (const id of HOSTS) await db.store.hosts.create({ id, address: '127.0.0.1', tags: { group: 'eu' } });
-    await stageDemoPackage(db.store, { sha256: 'b'.repeat(64) });
-    stack = await startReleaseWorkflow(db.store);
-    const app = workflowApp(db.store, stack);
-    server = await serveLoopback(app.fetch, (req) =>
-      requests.push(`${req.method} ${new URL(req.url).pathname}`),
-    );
-    const { key } = await db.store.apiKeys.create({ name: 'ops', role: 'operator' });
-    env = { endpoint: server.base, apiKey: key };
+  const api = useWorkflowApi({
+    name: 'cli-release',
+    machine: 'release',
+    hosts: HOSTS,
+    group: 'eu',
+    stage: { sha256: 'b'.repeat(64) },
+    serve: true,
   });
-  afterEach(async () => {
-    await relay?.stop();
-    relay = undefined;
-  });
-  afterAll(async () => {
-    await server?.close();
-    await stack?.close();
-    await db?.close();
-  });
-
-  const gsm = (...args: string[]) => runMain(args, { env });
-  const useRelay = (decide?: Parameters<typeof startFakeRelay>[0]['decide']) => {
-    relay = startFakeRelay({ sfn: stack.sfn, activityArn: stack.activityArn, store: db.store, decide });
-  };
+  const gsm = (...args: string[]) =>
+    runMain(args, { env: { endpoint: api.base, apiKey: api.keys.operator } });
+  const useRelay = (decide?: FakeRelayOptions['decide']) => api.useRelay({ decide });
   const waitForState = async (id: string, state: string) => {
     for (let i = 0; i < 200; i++) {
-      if ((await db.store.releases.get(id)).state === state) return;
+      if ((await api.store.releases.get(id)).state === state) return;
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
     throw new Error(`release ${id} never reached ${state}`);
@@ -99,8 +65,8 @@ describe('gsm release', () => {
     expect(run.stdout).toMatch(/^ {2}h3 {2}failed {2}E_HEALTH_CHECK_FAILED: h3 did not answer$/m);
     // Followed through the release's event stream, not by polling it.
     const id = /^release (rel-\S+) succeeded/m.exec(run.stdout)?.[1];
-    expect(requests).toContain(`GET /v1/releases/${id}/events`);
-    expect(requests.filter((r) => r === `GET /v1/releases/${id}`).length).toBeLessThanOrEqual(1);
+    expect(api.requests).toContain(`GET /v1/releases/${id}/events`);
+    expect(api.requests.filter((r) => r === `GET /v1/releases/${id}`).length).toBeLessThanOrEqual(1);
     // Not a terminal: plain lines, one per change.
     expect(run.stderr).toMatch(/^ {2}wave 0 canary \(1 hosts\) done$/m);
     expect(run.stderr).toMatch(/^ {4}h1 {2}succeeded$/m);
@@ -231,14 +197,14 @@ describe('gsm release', () => {
     ],
     ['no target', ['--package', 'demo@1.1.0'], /--target/],
   ])('refuses %s before any request', async (_label, args, message) => {
-    const before = requests.length;
+    const before = api.requests.length;
 
     const run = await gsm('release', 'create', ...args);
 
     expect(run.code).toBe(1);
     expect(run.stderr).toMatch(/^error: invalid arguments to `gsm release create`/);
     expect(run.stderr).toMatch(message);
-    expect(requests.length).toBe(before);
+    expect(api.requests.length).toBe(before);
   });
 
   it('passes the API refusal of a target that matches no host through, starting nothing', async () => {
