@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto';
-import { ExecutionAlreadyExists, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { ConflictError, GsmError, NotFoundError, StateConflictError } from '../../core/errors.js';
 import {
   type Action,
@@ -10,6 +9,7 @@ import {
 } from '../../core/model/index.js';
 import type { PackageObjects } from '../../core/store/objects.js';
 import type { Store } from '../../core/store/types.js';
+import { startActionExecution } from './action-execution.js';
 import type { ApiWorkflows } from './env.js';
 
 /**
@@ -129,23 +129,13 @@ const startUnstage = async (
         return existing;
       }));
   if (action.state !== 'pending') return action;
-  try {
-    await workflows.sfn.send(
-      new StartExecutionCommand({
-        stateMachineArn,
-        name: action.id,
-        input: JSON.stringify({ actionId: action.id }),
-      }),
+  await startActionExecution(workflows.sfn, stateMachineArn, action.id).catch((error: unknown) => {
+    throw new GsmError(
+      'E_UNAVAILABLE',
+      `package '${pkg.id}' is deleting, but removing its origin copies could not start; call DELETE again`,
+      { cause: error },
     );
-  } catch (error) {
-    if (!(error instanceof ExecutionAlreadyExists)) {
-      throw new GsmError(
-        'E_UNAVAILABLE',
-        `package '${pkg.id}' is deleting, but removing its origin copies could not start; call DELETE again`,
-        { cause: error },
-      );
-    }
-  }
+  });
   return action;
 };
 

@@ -1,4 +1,3 @@
-import { ExecutionAlreadyExists, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { createRoute, z } from '@hono/zod-openapi';
 import { GsmError } from '../../../core/errors.js';
 import {
@@ -11,6 +10,7 @@ import {
   Target,
 } from '../../../core/model/index.js';
 import type { Store } from '../../../core/store/types.js';
+import { startActionExecution } from '../action-execution.js';
 import type { ApiWorkflows } from '../env.js';
 import { requireRole } from '../middleware/auth.js';
 import { router } from '../router.js';
@@ -105,26 +105,17 @@ export const actionRoutes = (store: Store, workflows: ApiWorkflows | undefined) 
       // A replayed request whose action already started has nothing more to do.
       if (action.state !== 'pending') return c.json(action, 202);
       try {
-        // Named by the action id: a retry names the same execution, so at most one ever runs.
-        await workflows.sfn.send(
-          new StartExecutionCommand({
-            stateMachineArn,
-            name: action.id,
-            input: JSON.stringify({ actionId: action.id }),
-          }),
-        );
+        await startActionExecution(workflows.sfn, stateMachineArn, action.id);
       } catch (error) {
-        if (!(error instanceof ExecutionAlreadyExists)) {
-          // With a key, the client's retry starts it; without one, nothing ever would.
-          if (idempotencyKey === undefined) {
-            await store.actions.transition(action.id, 'failed', {
-              reason: 'the action workflow could not be started',
-            });
-          }
-          throw new GsmError('E_UNAVAILABLE', 'the action workflow could not be started; try again', {
-            cause: error,
+        // With a key, the client's retry starts it; without one, nothing ever would.
+        if (idempotencyKey === undefined) {
+          await store.actions.transition(action.id, 'failed', {
+            reason: 'the action workflow could not be started',
           });
         }
+        throw new GsmError('E_UNAVAILABLE', 'the action workflow could not be started; try again', {
+          cause: error,
+        });
       }
       c.get('logger').info({ actionId: action.id, action: action.action }, 'action started');
       return c.json(action, 202);
