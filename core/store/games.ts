@@ -1,13 +1,9 @@
-import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { NotFoundError } from '../errors.js';
 import { Game, GameInput, nowIso, ReleasePolicy } from '../model/index.js';
 import {
-  CONDITION,
   deleteExisting,
   getItem,
-  isConditionFailure,
   mapPage,
-  PK_NAME,
   putNew,
   queryPage,
   type StoreContext,
@@ -15,6 +11,7 @@ import {
   validate,
 } from './dynamo.js';
 import { byTypeKeys, ENTITY, itemKey } from './keys.js';
+import { setAttribute } from './set-attribute.js';
 import { TABLE } from './table.js';
 import type { GameStore } from './types.js';
 
@@ -45,23 +42,12 @@ export const createGameStore = (ctx: StoreContext): GameStore => {
     },
     async setPolicy(name, input) {
       const policy = validate(ReleasePolicy, input, 'release policy');
-      try {
-        const out = await ctx.documents.send(
-          new UpdateCommand({
-            TableName: ctx.table,
-            Key: itemKey(ENTITY.game, name),
-            UpdateExpression: 'SET #policy = :policy, #updatedAt = :now',
-            ConditionExpression: CONDITION.exists,
-            ExpressionAttributeNames: { ...PK_NAME, '#policy': 'policy', '#updatedAt': 'updatedAt' },
-            ExpressionAttributeValues: { ':policy': policy, ':now': nowIso() },
-            ReturnValues: 'ALL_NEW',
-          }),
-        );
-        return toRecord(Game, out.Attributes ?? {}, 'game');
-      } catch (error) {
-        if (isConditionFailure(error)) throw new NotFoundError('game', name, { cause: error });
-        throw error;
-      }
+      return setAttribute(
+        ctx,
+        { schema: Game, entity: ENTITY.game, what: 'game', id: name },
+        'policy',
+        policy,
+      );
     },
     async remove(name) {
       await deleteExisting(ctx, itemKey(ENTITY.game, name), 'game', name);

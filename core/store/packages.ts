@@ -27,6 +27,7 @@ import {
   validate,
 } from './dynamo.js';
 import { byTypeKeys, ENTITY, itemKey } from './keys.js';
+import { setAttribute } from './set-attribute.js';
 import { TABLE } from './table.js';
 import { setFields, stateIn } from './transition.js';
 import type { PackageStore } from './types.js';
@@ -140,23 +141,8 @@ export const createPackageStore = (ctx: StoreContext): PackageStore => {
     },
     async setAutoRelease(id, outcome) {
       const value = validate(PackageAutoRelease, outcome, 'package auto-release');
-      try {
-        const out = await ctx.documents.send(
-          new UpdateCommand({
-            TableName: ctx.table,
-            Key: itemKey(ENTITY.package, id),
-            UpdateExpression: 'SET #auto = :auto, #updatedAt = :now',
-            ConditionExpression: CONDITION.exists,
-            ExpressionAttributeNames: { ...PK_NAME, '#auto': 'autoRelease', '#updatedAt': 'updatedAt' },
-            ExpressionAttributeValues: { ':auto': value, ':now': nowIso() },
-            ReturnValues: 'ALL_NEW',
-          }),
-        );
-        return toRecord(Package, out.Attributes ?? {}, 'package');
-      } catch (error) {
-        if (!isConditionFailure(error)) throw error;
-        throw new NotFoundError('package', id, { cause: error });
-      }
+      const record = { schema: Package, entity: ENTITY.package, what: 'package', id };
+      return setAttribute(ctx, record, 'autoRelease', value);
     },
     async remove(id) {
       await deleteExisting(ctx, itemKey(ENTITY.package, id), 'package', id);
