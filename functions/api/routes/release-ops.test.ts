@@ -14,6 +14,7 @@ import {
   type ActionWorkflowStack,
   type FakeOutcome,
   type FakeRelay,
+  type FakeRelayOptions,
   startFakeRelay,
 } from '../../../workflows/action.fixture.js';
 import { startReleaseWorkflow } from '../../../workflows/release.fixture.js';
@@ -45,6 +46,11 @@ describe('release operations over HTTP', () => {
     await relay?.stop();
     relay = undefined;
   });
+  /** The stand-in relay of this test, settling each job as `decide` says; stopped after it. */
+  const useRelay = (decide?: FakeRelayOptions['decide']): FakeRelay => {
+    relay = startFakeRelay({ sfn: stack.sfn, activityArn: stack.activityArn, store: db.store, decide });
+    return relay;
+  };
   afterAll(async () => {
     await server?.close();
     await stack?.close();
@@ -106,12 +112,7 @@ describe('release operations over HTTP', () => {
 
   it('cancel mid-wave: dispatches nothing more, lets the host in flight finish, rolls back, ends cancelled', async () => {
     const held = holdOn('h3');
-    relay = startFakeRelay({
-      sfn: stack.sfn,
-      activityArn: stack.activityArn,
-      store: db.store,
-      decide: held.decide,
-    });
+    const fake = useRelay(held.decide);
     const { body: created } = await create(
       { tags: { group: 'ops' } },
       { canary: 1, batch: 5, maxConcurrency: 1 },
@@ -130,7 +131,7 @@ describe('release operations over HTTP', () => {
     expect(requested.cancelRequestedAt).toBeDefined();
     const ended = await untilEnded(created.id);
     expect(ended).toMatchObject({ state: 'cancelled', reason: 'maintenance window; 3 host(s) rolled back' });
-    expect(relay.ran.filter((job) => job.endsWith('.deploy'))).toEqual(
+    expect(fake.ran.filter((job) => job.endsWith('.deploy'))).toEqual(
       ['h1', 'h2', 'h3'].map((h) => `${created.id}.${h}.deploy`),
     );
     const deploys = ended.jobs.filter((j) => j.action === 'deploy');
@@ -151,12 +152,7 @@ describe('release operations over HTTP', () => {
 
   it('refuses a release on a host another release holds (409 naming both), starting nothing', async () => {
     const held = holdOn('h2');
-    relay = startFakeRelay({
-      sfn: stack.sfn,
-      activityArn: stack.activityArn,
-      store: db.store,
-      decide: held.decide,
-    });
+    useRelay(held.decide);
     const { body: first } = await create({ hosts: ['h1', 'h2'] }, { canary: 1 });
     await held.started;
     const before = (await db.store.releases.list({ limit: 500 })).items.length;
@@ -177,7 +173,7 @@ describe('release operations over HTTP', () => {
   });
 
   it('answers two concurrent requests with one Idempotency-Key with one release, not a busy host', async () => {
-    relay = startFakeRelay({ sfn: stack.sfn, activityArn: stack.activityArn, store: db.store });
+    useRelay();
     const post = () =>
       fetch(`${base}/v1/releases`, {
         method: 'POST',
@@ -201,7 +197,7 @@ describe('release operations over HTTP', () => {
   });
 
   it('rolls back an ended release through a rollback-only run, then answers 409 to another', async () => {
-    relay = startFakeRelay({ sfn: stack.sfn, activityArn: stack.activityArn, store: db.store });
+    useRelay();
     const { body: created } = await create({ hosts: ['h1', 'h2', 'h3'] }, { canary: 1, batch: 2 });
     const done = await untilEnded(created.id);
     expect(done).toMatchObject({ state: 'succeeded', versions: { '1.1.0': 3 } });
@@ -261,12 +257,7 @@ describe('release operations over HTTP', () => {
 
   it('with rollback none, refuses a rollback of the running release (409), then rolls back the cancelled one', async () => {
     const held = holdOn('h2');
-    relay = startFakeRelay({
-      sfn: stack.sfn,
-      activityArn: stack.activityArn,
-      store: db.store,
-      decide: held.decide,
-    });
+    useRelay(held.decide);
     const { body: created } = await create(
       { hosts: ['h1', 'h2', 'h3'] },
       { canary: 1, batch: 1, rollback: 'none' },
@@ -298,7 +289,7 @@ describe('release operations over HTTP', () => {
   });
 
   it('streams a release as Server-Sent Events through to end', async () => {
-    relay = startFakeRelay({ sfn: stack.sfn, activityArn: stack.activityArn, store: db.store });
+    useRelay();
     const { body: created } = await create({ hosts: ['h1', 'h2'] }, { canary: 1, batch: 1 });
 
     const res = await call(`/v1/releases/${created.id}/events`);
