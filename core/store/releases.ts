@@ -1,4 +1,4 @@
-import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { UpdateCommand, type UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
 import { NotFoundError, StateConflictError } from '../errors.js';
 import {
@@ -59,6 +59,31 @@ export const createReleaseStore = (ctx: StoreContext): ReleaseStore => {
 
   const idempotency = idempotencyKeys(ctx, 'release', find);
 
+  /** One conditional update of a release record; answers the record as the update returns it. */
+  const update = async (
+    id: string,
+    input: Omit<UpdateCommandInput, 'TableName' | 'Key' | 'ReturnValues'>,
+    returnValues: 'ALL_NEW' | 'ALL_OLD' = 'ALL_NEW',
+  ): Promise<Release> => {
+    const out = await ctx.documents.send(
+      new UpdateCommand({
+        TableName: ctx.table,
+        Key: itemKey(ENTITY.release, id),
+        ...input,
+        ReturnValues: returnValues,
+      }),
+    );
+    return toRecord(Release, out.Attributes ?? {}, 'release');
+  };
+
+  /** After a failed condition: the record as it is now, or NotFoundError when there is none. */
+  const currentAfter = async (id: string, error: unknown): Promise<Release> => {
+    if (!isConditionFailure(error)) throw error;
+    const current = await find(id);
+    if (!current) throw new NotFoundError('release', id, { cause: error });
+    return current;
+  };
+
   return {
     async create(input) {
       const { idempotencyKey, ...fields } = validate(NewRelease, input, 'release');
@@ -111,10 +136,9 @@ export const createReleaseStore = (ctx: StoreContext): ReleaseStore => {
     async requestCancel(id, reason) {
       const live = stateIn(['running', 'waiting_approval'], 'live');
       try {
-        const out = await ctx.documents.send(
-          new UpdateCommand({
-            TableName: ctx.table,
-            Key: itemKey(ENTITY.release, id),
+        const before = await update(
+          id,
+          {
             // Back to running: the gate is failed by the caller, and approve must find nothing.
             UpdateExpression:
               'SET #state = :running, #at = :now, #why = :why, #updatedAt = :now REMOVE #token',
@@ -133,15 +157,12 @@ export const createReleaseStore = (ctx: StoreContext): ReleaseStore => {
               ':why': reason,
               ...live.values,
             },
-            ReturnValues: 'ALL_OLD',
-          }),
+          },
+          'ALL_OLD',
         );
-        const before = toRecord(Release, out.Attributes ?? {}, 'release');
         return { before, requested: true };
       } catch (error) {
-        if (!isConditionFailure(error)) throw error;
-        const current = await find(id);
-        if (!current) throw new NotFoundError('release', id, { cause: error });
+        const current = await currentAfter(id, error);
         if (current.cancelRequestedAt && !TERMINAL_RELEASE_STATES.includes(current.state)) {
           return { before: current, requested: false };
         }
@@ -155,31 +176,23 @@ export const createReleaseStore = (ctx: StoreContext): ReleaseStore => {
     async requestRollback(id) {
       const ended = stateIn(ROLLBACK_FROM_STATES, 'ended');
       try {
-        const out = await ctx.documents.send(
-          new UpdateCommand({
-            TableName: ctx.table,
-            Key: itemKey(ENTITY.release, id),
-            // A new attempt: its own execution name, and the last attempt's failure is history.
-            UpdateExpression:
-              'SET #at = :now, #updatedAt = :now, #attempts = if_not_exists(#attempts, :zero) + :one REMOVE #failure',
-            ConditionExpression: `${CONDITION.exists} AND ${ended.expression} AND attribute_not_exists(#at)`,
-            ExpressionAttributeNames: {
-              ...PK_NAME,
-              '#state': 'state',
-              '#at': 'rollbackRequestedAt',
-              '#updatedAt': 'updatedAt',
-              '#attempts': 'rollbackAttempts',
-              '#failure': 'rollbackFailure',
-            },
-            ExpressionAttributeValues: { ':now': nowIso(), ':zero': 0, ':one': 1, ...ended.values },
-            ReturnValues: 'ALL_NEW',
-          }),
-        );
-        return toRecord(Release, out.Attributes ?? {}, 'release');
+        return await update(id, {
+          // A new attempt: its own execution name, and the last attempt's failure is history.
+          UpdateExpression:
+            'SET #at = :now, #updatedAt = :now, #attempts = if_not_exists(#attempts, :zero) + :one REMOVE #failure',
+          ConditionExpression: `${CONDITION.exists} AND ${ended.expression} AND attribute_not_exists(#at)`,
+          ExpressionAttributeNames: {
+            ...PK_NAME,
+            '#state': 'state',
+            '#at': 'rollbackRequestedAt',
+            '#updatedAt': 'updatedAt',
+            '#attempts': 'rollbackAttempts',
+            '#failure': 'rollbackFailure',
+          },
+          ExpressionAttributeValues: { ':now': nowIso(), ':zero': 0, ':one': 1, ...ended.values },
+        });
       } catch (error) {
-        if (!isConditionFailure(error)) throw error;
-        const current = await find(id);
-        if (!current) throw new NotFoundError('release', id, { cause: error });
+        const current = await currentAfter(id, error);
         throw new StateConflictError<Release>(
           current.state === 'rolled_back'
             ? `release '${id}' is already rolled back`
@@ -194,33 +207,25 @@ export const createReleaseStore = (ctx: StoreContext): ReleaseStore => {
     async endRollback(id, failure) {
       const ended = stateIn(ROLLBACK_FROM_STATES, 'ended');
       try {
-        const out = await ctx.documents.send(
-          new UpdateCommand({
-            TableName: ctx.table,
-            Key: itemKey(ENTITY.release, id),
-            UpdateExpression: `SET #updatedAt = :now${failure === undefined ? '' : ', #failure = :failure'} REMOVE #at`,
-            ConditionExpression: `${CONDITION.exists} AND ${ended.expression} AND attribute_exists(#at)`,
-            ExpressionAttributeNames: {
-              ...PK_NAME,
-              '#state': 'state',
-              '#at': 'rollbackRequestedAt',
-              '#updatedAt': 'updatedAt',
-              ...(failure === undefined ? {} : { '#failure': 'rollbackFailure' }),
-            },
-            ExpressionAttributeValues: {
-              ':now': nowIso(),
-              ...(failure === undefined ? {} : { ':failure': failure }),
-              ...ended.values,
-            },
-            ReturnValues: 'ALL_NEW',
-          }),
-        );
-        return toRecord(Release, out.Attributes ?? {}, 'release');
+        return await update(id, {
+          UpdateExpression: `SET #updatedAt = :now${failure === undefined ? '' : ', #failure = :failure'} REMOVE #at`,
+          ConditionExpression: `${CONDITION.exists} AND ${ended.expression} AND attribute_exists(#at)`,
+          ExpressionAttributeNames: {
+            ...PK_NAME,
+            '#state': 'state',
+            '#at': 'rollbackRequestedAt',
+            '#updatedAt': 'updatedAt',
+            ...(failure === undefined ? {} : { '#failure': 'rollbackFailure' }),
+          },
+          ExpressionAttributeValues: {
+            ':now': nowIso(),
+            ...(failure === undefined ? {} : { ':failure': failure }),
+            ...ended.values,
+          },
+        });
       } catch (error) {
-        if (!isConditionFailure(error)) throw error;
         // No rollback pending (ended already, or a retried call): nothing to withdraw.
-        const current = await find(id);
-        if (!current) throw new NotFoundError('release', id, { cause: error });
+        const current = await currentAfter(id, error);
         return current;
       }
     },
@@ -251,33 +256,25 @@ export const createReleaseStore = (ctx: StoreContext): ReleaseStore => {
         versionsBefore: fields.versionsBefore,
       });
       try {
-        const out = await ctx.documents.send(
-          new UpdateCommand({
-            TableName: ctx.table,
-            Key: itemKey(ENTITY.release, id),
-            UpdateExpression: `SET ${['#state = :to', '#updatedAt = :now', ...set.sets].join(', ')}`,
-            ConditionExpression: conditions.filter(Boolean).join(' AND '),
-            ExpressionAttributeNames: {
-              ...PK_NAME,
-              '#state': 'state',
-              '#updatedAt': 'updatedAt',
-              ...set.names,
-            },
-            ExpressionAttributeValues: {
-              ':to': to,
-              ':now': nowIso(),
-              ...notTerminal?.values,
-              ...fromStates?.values,
-              ...set.values,
-            },
-            ReturnValues: 'ALL_NEW',
-          }),
-        );
-        return toRecord(Release, out.Attributes ?? {}, 'release');
+        return await update(id, {
+          UpdateExpression: `SET ${['#state = :to', '#updatedAt = :now', ...set.sets].join(', ')}`,
+          ConditionExpression: conditions.filter(Boolean).join(' AND '),
+          ExpressionAttributeNames: {
+            ...PK_NAME,
+            '#state': 'state',
+            '#updatedAt': 'updatedAt',
+            ...set.names,
+          },
+          ExpressionAttributeValues: {
+            ':to': to,
+            ':now': nowIso(),
+            ...notTerminal?.values,
+            ...fromStates?.values,
+            ...set.values,
+          },
+        });
       } catch (error) {
-        if (!isConditionFailure(error)) throw error;
-        const current = await find(id);
-        if (!current) throw new NotFoundError('release', id, { cause: error });
+        const current = await currentAfter(id, error);
         // Repeating a move that already happened (a retried finalize) is not a conflict.
         if (current.state === to) return current;
         throw new StateConflictError<Release>(
