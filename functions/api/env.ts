@@ -3,6 +3,7 @@ import type { Logger } from '../../core/log.js';
 import type { ApiKeyRecord } from '../../core/model/index.js';
 import type { PackageObjects } from '../../core/store/objects.js';
 import type { Store } from '../../core/store/types.js';
+import type { VerifiedKeyCacheOptions } from './middleware/verified-keys.js';
 
 /** What the API needs from the outside world; built once per process and passed in. */
 export interface ApiDeps {
@@ -19,6 +20,8 @@ export interface ApiDeps {
   readonly agentSecretFor?: (hostId: string) => string;
   /** Starts workflows; without it (or without a machine) routes that need one answer 503. */
   readonly workflows?: ApiWorkflows;
+  /** How long a verified API key is trusted before its record is read again. */
+  readonly verifiedKeys?: VerifiedKeyCacheOptions;
 }
 
 export interface ApiWorkflows {

@@ -1,11 +1,11 @@
 import type { MiddlewareHandler } from 'hono';
 import { ForbiddenError, UnauthorizedError } from '../../../core/errors.js';
 import { type Role, roleAllows } from '../../../core/model/index.js';
-import type { ApiKeyStore } from '../../../core/store/types.js';
 import type { ApiEnv } from '../env.js';
+import type { VerifiedKeyCache } from './verified-keys.js';
 
 export interface AuthOptions {
-  readonly apiKeys: ApiKeyStore;
+  readonly apiKeys: Pick<VerifiedKeyCache, 'verify'>;
 }
 
 const BEARER = /^Bearer\s+(\S+)\s*$/i;

@@ -2,6 +2,7 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { Role } from '../../../core/model/index.js';
 import type { Store } from '../../../core/store/types.js';
 import { requireRole } from '../middleware/auth.js';
+import type { VerifiedKeyCache } from '../middleware/verified-keys.js';
 import { router } from '../router.js';
 import { IdParam, jsonBody, ok, PageQuery, pageOf, problems } from '../schemas.js';
 
@@ -43,7 +44,7 @@ const revokeKey = createRoute({
   responses: { 200: ok(KeyInfo, 'revoked'), ...problems(401, 403, 404) },
 });
 
-export const keyRoutes = (store: Store) =>
+export const keyRoutes = (store: Store, verifiedKeys?: Pick<VerifiedKeyCache, 'forget'>) =>
   router()
     .openapi(listKeys, async (c) => c.json(await store.apiKeys.list(c.req.valid('query')), 200))
     .openapi(createKey, async (c) => {
@@ -53,6 +54,7 @@ export const keyRoutes = (store: Store) =>
     })
     .openapi(revokeKey, async (c) => {
       const info = await store.apiKeys.revoke(c.req.valid('param').id);
+      verifiedKeys?.forget(info.id);
       c.get('logger').info({ revokedKeyId: info.id }, 'API key revoked');
       return c.json(info, 200);
     });
