@@ -25,6 +25,14 @@ export const TERMINAL_RELEASE_STATES: readonly ReleaseState[] = [
  */
 export const ROLLBACK_FROM_STATES: readonly ReleaseState[] = ['succeeded', 'failed', 'cancelled'];
 
+/** Ended for good: a succeeded, failed or cancelled release with a rollback asked for still changes. */
+export const releaseHasEnded = (release: {
+  state: ReleaseState;
+  rollbackRequestedAt?: string | undefined;
+}): boolean =>
+  TERMINAL_RELEASE_STATES.includes(release.state) &&
+  !(release.rollbackRequestedAt !== undefined && ROLLBACK_FROM_STATES.includes(release.state));
+
 /** Version key of a host whose version is not known (never observed, job result missing). */
 export const UNKNOWN_VERSION = 'unknown';
 

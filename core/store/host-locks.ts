@@ -1,6 +1,6 @@
 import { DeleteCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { ConflictError } from '../errors.js';
-import { nowIso, ROLLBACK_FROM_STATES, TERMINAL_RELEASE_STATES } from '../model/index.js';
+import { nowIso, type ReleaseState, releaseHasEnded } from '../model/index.js';
 import { getItem, isConditionFailure, type StoreContext } from './dynamo.js';
 import { ENTITY, itemKey, type Key } from './keys.js';
 import { TABLE } from './table.js';
@@ -30,9 +30,10 @@ const holderEnded = async (ctx: StoreContext, releaseId: string, lockedAt: unkno
     const at = typeof lockedAt === 'string' ? Date.parse(lockedAt) : Number.NaN;
     return !(Date.now() - at < ORPHAN_LOCK_GRACE_MS);
   }
-  const state = item.state as (typeof TERMINAL_RELEASE_STATES)[number];
-  if (!TERMINAL_RELEASE_STATES.includes(state)) return false;
-  return !(item.rollbackRequestedAt !== undefined && ROLLBACK_FROM_STATES.includes(state));
+  return releaseHasEnded({
+    state: item.state as ReleaseState,
+    rollbackRequestedAt: item.rollbackRequestedAt as string | undefined,
+  });
 };
 
 /**

@@ -6,7 +6,9 @@ import { NotFoundError, PayloadTooLargeError, ValidationError } from '../../core
 import type { ApiDeps, ApiEnv } from './env.js';
 import { auth } from './middleware/auth.js';
 import { requestLog } from './middleware/request-log.js';
+import { createVerifiedKeyCache } from './middleware/verified-keys.js';
 import { problemResponse } from './problem.js';
+import { createReleaseJobsView } from './release-jobs-view.js';
 import { actionRoutes } from './routes/actions.js';
 import { consoleRoutes, sessionRoutes } from './routes/console.js';
 import { gameRoutes } from './routes/games.js';
@@ -31,7 +33,8 @@ const PUBLIC_PATHS = new Set(['/v1/health', '/v1/openapi.json']);
 export const createApp = (deps: ApiDeps) => {
   const { store, logger } = deps;
   const version = deps.version ?? '0.0.0';
-  const authenticate = auth({ apiKeys: store.apiKeys });
+  const verifiedKeys = createVerifiedKeyCache(store.apiKeys, deps.verifiedKeys);
+  const authenticate = auth({ apiKeys: verifiedKeys });
 
   const app = new OpenAPIHono<ApiEnv>();
   app.use(requestId());
@@ -52,11 +55,11 @@ export const createApp = (deps: ApiDeps) => {
     .route('/v1/hosts', hostRoutes(store, deps.agentSecretFor))
     .route('/v1/origins', originRoutes(store))
     .route('/v1/packages', packageRoutes(store, deps.objects, deps.workflows))
-    .route('/v1/releases', releaseRoutes(store, deps.workflows))
+    .route('/v1/releases', releaseRoutes(store, deps.workflows, createReleaseJobsView(store, { logger })))
     .route('/v1/releases', releaseWorkflowRoutes(store, deps.workflows))
     .route('/v1/jobs', jobRoutes(store))
     .route('/v1/actions', actionRoutes(store, deps.workflows))
-    .route('/v1/keys', keyRoutes(store))
+    .route('/v1/keys', keyRoutes(store, verifiedKeys))
     .route('/v1/session', sessionRoutes());
 
   // The web console's static files: public, outside /v1 and its auth.

@@ -1,8 +1,8 @@
 import { z } from '@hono/zod-openapi';
 import { executionConsoleUrl } from '../../../core/console-link.js';
-import { Job, type JobState, Release, rollbackParentId } from '../../../core/model/index.js';
+import { Job, type JobState, Release } from '../../../core/model/index.js';
 import type { Store } from '../../../core/store/types.js';
-import { allJobs } from '../../tasks/plan-rollback/rollback.js';
+import { type ReleaseJobsView, readReleaseJobs } from '../release-jobs-view.js';
 
 const WaveView = z.object({
   index: z.number().int(),
@@ -23,7 +23,11 @@ export const ReleaseSummary = Release.omit({ approvalToken: true }).extend({
 export type ReleaseSummary = z.infer<typeof ReleaseSummary>;
 
 /** A release with its waves, every host job (deploys, then rollbacks) and how many are in each state. */
-export const ReleaseDetail = ReleaseSummary.extend({ jobs: z.array(Job) });
+export const ReleaseDetail = ReleaseSummary.extend({
+  jobs: z.array(Job),
+  /** When the jobs (and the progress counted from them) were read: they may lag the record by a second. */
+  jobsReadAt: z.string().optional(),
+});
 export type ReleaseDetail = z.infer<typeof ReleaseDetail>;
 
 export const withoutToken = ({
@@ -37,13 +41,20 @@ const progressOf = (jobs: readonly Job[]): Record<string, number> => {
   return progress;
 };
 
-/** The release as GET /v1/releases/:id and the event stream show it; NotFoundError for an unknown id. */
-export const releaseDetail = async (store: Store, id: string): Promise<ReleaseDetail> => {
+/**
+ * The release as GET /v1/releases/:id and the event stream show it; NotFoundError for an unknown
+ * id. The record is always read; the jobs come from `jobsView` when given (shared, at most a
+ * second old), else straight from the store.
+ */
+export const releaseDetail = async (
+  store: Store,
+  id: string,
+  jobsView?: ReleaseJobsView,
+): Promise<ReleaseDetail> => {
   const release = withoutToken(await store.releases.get(id));
-  const [deploys, rollbacks] = await Promise.all([
-    allJobs(store, release.id),
-    allJobs(store, rollbackParentId(release.id)),
-  ]);
+  const { deploys, rollbacks, readAt } = jobsView
+    ? await jobsView.jobsOf(release)
+    : await readReleaseJobs(store, release.id);
   const byHost = new Map(deploys.map((job) => [job.hostId, job]));
   const waves = release.waves.map((wave) => ({
     ...wave,
@@ -56,5 +67,6 @@ export const releaseDetail = async (store: Store, id: string): Promise<ReleaseDe
     progress: progressOf(deploys),
     ...(consoleUrl ? { consoleUrl } : {}),
     jobs: [...deploys, ...rollbacks],
+    jobsReadAt: new Date(readAt).toISOString(),
   };
 };

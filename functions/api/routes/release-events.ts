@@ -1,12 +1,8 @@
 import { createRoute } from '@hono/zod-openapi';
 import { streamSSE } from 'hono/streaming';
-import {
-  type Job,
-  type ReleaseState,
-  ROLLBACK_FROM_STATES,
-  TERMINAL_RELEASE_STATES,
-} from '../../../core/model/index.js';
+import { type Job, type ReleaseState, releaseHasEnded } from '../../../core/model/index.js';
 import type { Store } from '../../../core/store/types.js';
+import type { ReleaseJobsView } from '../release-jobs-view.js';
 import { router } from '../router.js';
 import { IdParam, problems } from '../schemas.js';
 import { type ReleaseDetail, releaseDetail } from './release-detail.js';
@@ -18,13 +14,15 @@ export interface ReleaseEventOptions {
   readonly keepAliveMs?: number;
   /** A stream ends after this long; clients reconnect (EventSource does by itself). */
   readonly maxLifeMs?: number;
+  /** Shared reads of each release's jobs, so many streams of one release cost one read. */
+  readonly jobsView?: ReleaseJobsView;
 }
 
 export const RELEASE_EVENT_DEFAULTS = {
   pollMs: 500,
   keepAliveMs: 15_000,
   maxLifeMs: 15 * 60_000,
-} as const satisfies Required<ReleaseEventOptions>;
+} as const satisfies Required<Omit<ReleaseEventOptions, 'jobsView'>>;
 
 const releaseEvents = createRoute({
   method: 'get',
@@ -41,13 +39,8 @@ const releaseEvents = createRoute({
   },
 });
 
-/** Ended for good: a succeeded or failed release being rolled back later still changes. */
-const hasEnded = (release: Pick<ReleaseDetail, 'state' | 'rollbackRequestedAt'>): boolean =>
-  TERMINAL_RELEASE_STATES.includes(release.state) &&
-  !(release.rollbackRequestedAt !== undefined && ROLLBACK_FROM_STATES.includes(release.state));
-
 /** What a `release` event carries: the detail without jobs. */
-const summaryOf = ({ jobs: _jobs, ...summary }: ReleaseDetail) => summary;
+const summaryOf = ({ jobs: _jobs, jobsReadAt: _readAt, ...summary }: ReleaseDetail) => summary;
 
 /** What makes a release event worth sending again (the write time alone is not). */
 const releaseFingerprint = ({ updatedAt: _at, ...summary }: ReturnType<typeof summaryOf>) =>
@@ -75,9 +68,10 @@ const sleep = (ms: number, signal: AbortSignal) =>
  */
 export const releaseEventRoutes = (store: Store, options: ReleaseEventOptions = {}) => {
   const { pollMs, keepAliveMs, maxLifeMs } = { ...RELEASE_EVENT_DEFAULTS, ...options };
+  const { jobsView } = options;
   return router().openapi(releaseEvents, async (c) => {
     // Read once before the stream opens, so an unknown id is a plain 404.
-    const first = await releaseDetail(store, c.req.valid('param').id);
+    const first = await releaseDetail(store, c.req.valid('param').id, jobsView);
     const logger = c.get('logger');
     return streamSSE(
       c,
@@ -115,7 +109,7 @@ export const releaseEventRoutes = (store: Store, options: ReleaseEventOptions = 
           // The jobs first: a wave's counts then never run ahead of the job changes behind them.
           await sendJobs(detail);
           await sendRelease(detail);
-          if (hasEnded(detail)) {
+          if (releaseHasEnded(detail)) {
             await send('end', { state: detail.state satisfies ReleaseState });
             return;
           }
@@ -126,7 +120,7 @@ export const releaseEventRoutes = (store: Store, options: ReleaseEventOptions = 
             await stream.write(': keep-alive\n\n');
             lastWrite = Date.now();
           }
-          detail = await releaseDetail(store, detail.id);
+          detail = await releaseDetail(store, detail.id, jobsView);
         }
       },
       async (error) => {

@@ -26,6 +26,7 @@ import { startRelease } from '../../tasks/plan-release/start.js';
 import { changedHosts } from '../../tasks/plan-rollback/rollback.js';
 import type { ApiWorkflows } from '../env.js';
 import { requireRole } from '../middleware/auth.js';
+import { createReleaseJobsView, type ReleaseJobsView } from '../release-jobs-view.js';
 import { router } from '../router.js';
 import { IdParam, jsonBody, ok, PageQuery, pageOf, problems } from '../schemas.js';
 import { ReleaseDetail, releaseDetail, withoutToken } from './release-detail.js';
@@ -265,9 +266,13 @@ const rollbackEnded = async (store: Store, workflows: ApiWorkflows | undefined, 
   return store.releases.get(release.id);
 };
 
-export const releaseRoutes = (store: Store, workflows?: ApiWorkflows) =>
+export const releaseRoutes = (
+  store: Store,
+  workflows?: ApiWorkflows,
+  jobsView: ReleaseJobsView = createReleaseJobsView(store),
+) =>
   router()
-    .route('/', releaseEventRoutes(store))
+    .route('/', releaseEventRoutes(store, { jobsView }))
     .openapi(createRelease, async (c) => {
       const { sfn, stateMachineArn } = needWorkflows(workflows);
       const body = c.req.valid('json');
@@ -329,7 +334,9 @@ export const releaseRoutes = (store: Store, workflows?: ApiWorkflows) =>
       // The gate's token completes a task: it stays on the record, never in an answer.
       return c.json({ ...page, items: page.items.map(withoutToken) }, 200);
     })
-    .openapi(getRelease, async (c) => c.json(await releaseDetail(store, c.req.valid('param').id), 200))
+    .openapi(getRelease, async (c) =>
+      c.json(await releaseDetail(store, c.req.valid('param').id, jobsView), 200),
+    )
     .openapi(listReleaseJobs, async (c) => {
       const release = await store.releases.get(c.req.valid('param').id);
       return c.json(await store.jobs.listByParent(release.id, c.req.valid('query')), 200);
