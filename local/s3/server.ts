@@ -70,7 +70,11 @@ const S3RVER_ROUTER_MIDDLEWARE = 'dispatch';
 const S3RVER_MIDDLEWARE_COUNT = 5;
 const FORCE_CLOSE_AFTER_MS = 1000;
 
-export const startS3 = async (options: StartS3Options): Promise<LocalS3> => {
+/**
+ * The S3 server on the calling thread. `startS3` (thread.ts) runs this in a worker thread of its
+ * own, so serving and receiving gigabytes does not take turns with the caller's work.
+ */
+export const startS3InThisThread = async (options: StartS3Options): Promise<LocalS3> => {
   const logger = (options.logger ?? createLogger('local-s3')).child({ component: 's3' });
   const region = options.region ?? 'us-east-1';
   const temporary = options.directory === undefined;
