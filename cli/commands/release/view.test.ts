@@ -10,16 +10,10 @@ type Job = ReleaseDetailView['jobs'][number];
 
 const job = (hostId: string, state: Job['state'], extra: Partial<Job> = {}): Job => ({
   id: `rel-1.${hostId}.deploy`,
-  parentType: 'release',
   parentId: 'rel-1',
   hostId,
   action: 'deploy',
-  params: {},
   state,
-  progressSeq: 0,
-  attempt: 1,
-  logTail: [],
-  createdAt: NOW,
   updatedAt: NOW,
   ...extra,
 });

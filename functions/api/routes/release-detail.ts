@@ -22,11 +22,30 @@ export const ReleaseSummary = Release.omit({ approvalToken: true }).extend({
 });
 export type ReleaseSummary = z.infer<typeof ReleaseSummary>;
 
+/**
+ * A host job as the release detail lists it: where it is, not what it was given or printed. At
+ * 500 hosts the whole records (params, results, log tails) made each poll ~4× larger; they are at
+ * GET /v1/jobs/:id, GET /v1/releases/:id/jobs and in the event stream's `job` events.
+ */
+export const ReleaseJobSummary = Job.pick({
+  id: true,
+  parentId: true,
+  hostId: true,
+  action: true,
+  state: true,
+  progress: true,
+  error: true,
+  startedAt: true,
+  endedAt: true,
+  updatedAt: true,
+});
+export type ReleaseJobSummary = z.infer<typeof ReleaseJobSummary>;
+
 /** A release with its waves, every host job (deploys, then rollbacks) and how many are in each state. */
 export const ReleaseDetail = ReleaseSummary.extend({
-  jobs: z.array(Job),
+  jobs: z.array(ReleaseJobSummary),
   /** When the jobs (and the progress counted from them) were read: they may lag the record by a second. */
-  jobsReadAt: z.string().optional(),
+  jobsReadAt: z.string(),
 });
 export type ReleaseDetail = z.infer<typeof ReleaseDetail>;
 
@@ -41,16 +60,22 @@ const progressOf = (jobs: readonly Job[]): Record<string, number> => {
   return progress;
 };
 
+/** The release's summary with its whole job records, as the event stream sends them. */
+export interface ReleaseSnapshot {
+  readonly summary: ReleaseSummary;
+  readonly jobs: readonly Job[];
+  readonly jobsReadAt: string;
+}
+
 /**
- * The release as GET /v1/releases/:id and the event stream show it; NotFoundError for an unknown
- * id. The record is always read; the jobs come from `jobsView` when given (shared, at most a
- * second old), else straight from the store.
+ * The release and its jobs; NotFoundError for an unknown id. The record is always read; the jobs
+ * come from `jobsView` when given (shared, at most a second old), else straight from the store.
  */
-export const releaseDetail = async (
+export const releaseSnapshot = async (
   store: Store,
   id: string,
   jobsView?: ReleaseJobsView,
-): Promise<ReleaseDetail> => {
+): Promise<ReleaseSnapshot> => {
   const release = withoutToken(await store.releases.get(id));
   const { deploys, rollbacks, readAt } = jobsView
     ? await jobsView.jobsOf(release)
@@ -62,11 +87,34 @@ export const releaseDetail = async (
   }));
   const consoleUrl = executionConsoleUrl(release.executionArn);
   return {
-    ...release,
-    waves,
-    progress: progressOf(deploys),
-    ...(consoleUrl ? { consoleUrl } : {}),
+    summary: { ...release, waves, progress: progressOf(deploys), ...(consoleUrl ? { consoleUrl } : {}) },
     jobs: [...deploys, ...rollbacks],
     jobsReadAt: new Date(readAt).toISOString(),
   };
+};
+
+const jobSummary = (job: Job): ReleaseJobSummary => {
+  const { id, parentId, hostId, action, state, progress, error, startedAt, endedAt, updatedAt } = job;
+  return {
+    id,
+    parentId,
+    hostId,
+    action,
+    state,
+    updatedAt,
+    ...(progress ? { progress } : {}),
+    ...(error ? { error } : {}),
+    ...(startedAt ? { startedAt } : {}),
+    ...(endedAt ? { endedAt } : {}),
+  };
+};
+
+/** The release as GET /v1/releases/:id shows it; NotFoundError for an unknown id. */
+export const releaseDetail = async (
+  store: Store,
+  id: string,
+  jobsView?: ReleaseJobsView,
+): Promise<ReleaseDetail> => {
+  const { summary, jobs, jobsReadAt } = await releaseSnapshot(store, id, jobsView);
+  return { ...summary, jobs: jobs.map(jobSummary), jobsReadAt };
 };

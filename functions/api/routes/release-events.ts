@@ -5,7 +5,7 @@ import type { Store } from '../../../core/store/types.js';
 import type { ReleaseJobsView } from '../release-jobs-view.js';
 import { router } from '../router.js';
 import { IdParam, problems } from '../schemas.js';
-import { type ReleaseDetail, releaseDetail } from './release-detail.js';
+import { type ReleaseSnapshot, type ReleaseSummary, releaseSnapshot } from './release-detail.js';
 
 export interface ReleaseEventOptions {
   /** DynamoDB pushes nothing locally: each stream reads the release this often. */
@@ -39,12 +39,8 @@ const releaseEvents = createRoute({
   },
 });
 
-/** What a `release` event carries: the detail without jobs. */
-const summaryOf = ({ jobs: _jobs, jobsReadAt: _readAt, ...summary }: ReleaseDetail) => summary;
-
 /** What makes a release event worth sending again (the write time alone is not). */
-const releaseFingerprint = ({ updatedAt: _at, ...summary }: ReturnType<typeof summaryOf>) =>
-  JSON.stringify(summary);
+const releaseFingerprint = ({ updatedAt: _at, ...summary }: ReleaseSummary) => JSON.stringify(summary);
 
 const jobFingerprint = (job: Job) =>
   JSON.stringify([job.state, job.progress ?? null, job.error ?? null, job.logTail ?? null]);
@@ -71,7 +67,7 @@ export const releaseEventRoutes = (store: Store, options: ReleaseEventOptions = 
   const { jobsView } = options;
   return router().openapi(releaseEvents, async (c) => {
     // Read once before the stream opens, so an unknown id is a plain 404.
-    const first = await releaseDetail(store, c.req.valid('param').id, jobsView);
+    const first = await releaseSnapshot(store, c.req.valid('param').id, jobsView);
     const logger = c.get('logger');
     return streamSSE(
       c,
@@ -88,29 +84,28 @@ export const releaseEventRoutes = (store: Store, options: ReleaseEventOptions = 
           await stream.writeSSE({ event, data: JSON.stringify(data), id: String(eventId) });
           lastWrite = Date.now();
         };
-        const sendRelease = async (detail: ReleaseDetail) => {
-          const summary = summaryOf(detail);
+        const sendRelease = async ({ summary }: ReleaseSnapshot) => {
           const fingerprint = releaseFingerprint(summary);
           if (fingerprint === lastRelease) return;
           lastRelease = fingerprint;
           await send('release', summary);
         };
-        const sendJobs = async (detail: ReleaseDetail) => {
-          for (const job of detail.jobs) {
+        const sendJobs = async (snapshot: ReleaseSnapshot) => {
+          for (const job of snapshot.jobs) {
             const seen = jobFingerprint(job);
             if (jobsSeen.get(job.id) === seen) continue;
             jobsSeen.set(job.id, seen);
             await send('job', job);
           }
         };
-        let detail = first;
-        await sendRelease(detail);
+        let snapshot = first;
+        await sendRelease(snapshot);
         for (;;) {
           // The jobs first: a wave's counts then never run ahead of the job changes behind them.
-          await sendJobs(detail);
-          await sendRelease(detail);
-          if (releaseHasEnded(detail)) {
-            await send('end', { state: detail.state satisfies ReleaseState });
+          await sendJobs(snapshot);
+          await sendRelease(snapshot);
+          if (releaseHasEnded(snapshot.summary)) {
+            await send('end', { state: snapshot.summary.state satisfies ReleaseState });
             return;
           }
           if (stop.signal.aborted || Date.now() >= deadline) return;
@@ -120,11 +115,11 @@ export const releaseEventRoutes = (store: Store, options: ReleaseEventOptions = 
             await stream.write(': keep-alive\n\n');
             lastWrite = Date.now();
           }
-          detail = await releaseDetail(store, detail.id, jobsView);
+          snapshot = await releaseSnapshot(store, snapshot.summary.id, jobsView);
         }
       },
       async (error) => {
-        logger.warn({ err: error, releaseId: first.id }, 'release event stream failed');
+        logger.warn({ err: error, releaseId: first.summary.id }, 'release event stream failed');
       },
     ) as never;
   });
