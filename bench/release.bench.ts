@@ -36,6 +36,7 @@ import {
 } from './processes.js';
 import { BENCH_GAME, type BenchPackage, benchGameDefinition, buildBenchPackage } from './release-game.js';
 import { measureRelease } from './release-measure.js';
+import { pollerRole } from './release-poller.js';
 import { describeRelease, recordRelease, releaseTable } from './release-report.js';
 import { fmt } from './stats.js';
 
@@ -50,7 +51,6 @@ const PORT_BASE = Number(process.env.BENCH_PORT_BASE ?? 20000);
 const MASTER = 'bench-master-secret-0123456789abcdef';
 const TABLE = 'gsm-bench-release';
 const TAGS = { bench: 'release' };
-const POLL_GAP_MS = 20;
 const IDLE_POLL_MS = 15_000;
 /**
  * The agents' processes (and the games and extractions they start) run at nice BENCH_AGENT_NICE
@@ -187,46 +187,6 @@ const apiRole = async (endpoint: string, sfnEndpoint: string, machineArn: string
   for await (const line of createInterface({ input: process.stdin })) if (line === 'exit') break;
   server.close();
   sfn.destroy();
-  process.exit(0);
-};
-
-/**
- * The operator's side: GET /v1/releases/:id and GET /v1/hosts?limit=50, each one at a time,
- * POLL_GAP_MS apart, from a process of its own (as a console or CLI would be), so the client's
- * own work never delays the API it measures.
- */
-const pollerRole = async (api: string, key: string) => {
-  const poll = async (path: string, state: { stop: boolean }, latencies: number[]) => {
-    while (!state.stop) {
-      const started = performance.now();
-      const res = await fetch(`${api}${path}`, { headers: { authorization: `Bearer ${key}` } });
-      await res.arrayBuffer();
-      if (res.status !== 200) throw new Error(`GET ${path} answered ${res.status}`);
-      latencies.push(performance.now() - started);
-      await new Promise((resolve) => setTimeout(resolve, POLL_GAP_MS));
-    }
-  };
-  say({ ready: true });
-  let running:
-    | { state: { stop: boolean }; release: number[]; hosts: number[]; done: Promise<unknown> }
-    | undefined;
-  for await (const line of createInterface({ input: process.stdin })) {
-    if (line.startsWith('poll-start ')) {
-      const state = { stop: false };
-      const release: number[] = [];
-      const hosts: number[] = [];
-      const done = Promise.all([
-        poll(`/v1/releases/${line.slice(11)}`, state, release),
-        poll('/v1/hosts?limit=50', state, hosts),
-      ]);
-      running = { state, release, hosts, done };
-    } else if (line === 'poll-stop' && running) {
-      running.state.stop = true;
-      await running.done;
-      say({ latencies: { release: running.release, hosts: running.hosts } });
-      running = undefined;
-    } else if (line === 'exit') break;
-  }
   process.exit(0);
 };
 
