@@ -21,8 +21,12 @@ import {
   sleep,
 } from './sessions.js';
 
-/** At most one progress write and one log write per job per interval: a chatty agent cannot flood the table. */
-const PROGRESS_EVERY_MS = 500;
+/**
+ * At most one progress write and one log write per job per interval: a chatty agent cannot flood
+ * the table. Once a second is what readers see anyway (the API's shared view of a release's jobs
+ * is up to a second old); at 100 hosts in flight it is 100 writes a second, not 200.
+ */
+const PROGRESS_EVERY_MS = 1000;
 const LOG_EVERY_MS = 1000;
 const RECONNECT_PAUSE_MS = 200;
 /**

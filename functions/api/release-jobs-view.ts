@@ -40,6 +40,15 @@ export interface ReleaseJobsView {
   jobsOf(release: Pick<Release, 'id' | 'state' | 'updatedAt' | 'rollbackRequestedAt'>): Promise<ReleaseJobs>;
 }
 
+/**
+ * Jobs per page when the API reads a release's jobs. A single-threaded local DynamoDB answers one
+ * request at a time, and a 500-item page held it ~50 ms, so every other API call queued behind
+ * each refresh (GET /v1/hosts p99 53 ms with a refresh running, 13.5 ms with pages of 50: measured
+ * with 500 jobs on dynalite). The read costs about the same in total; DynamoDB itself caps a page
+ * at 1 MB anyway.
+ */
+export const RELEASE_JOBS_PAGE = 50;
+
 /** Every job of a release, straight from the store. */
 export const readReleaseJobs = async (
   store: Store,
@@ -47,8 +56,8 @@ export const readReleaseJobs = async (
   readAt = Date.now(),
 ): Promise<ReleaseJobs> => {
   const [deploys, rollbacks] = await Promise.all([
-    allJobs(store, releaseId),
-    allJobs(store, rollbackParentId(releaseId)),
+    allJobs(store, releaseId, RELEASE_JOBS_PAGE),
+    allJobs(store, rollbackParentId(releaseId), RELEASE_JOBS_PAGE),
   ]);
   return { deploys, rollbacks, readAt };
 };

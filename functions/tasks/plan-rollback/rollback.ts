@@ -19,11 +19,11 @@ export interface PlanRollbackDeps {
 /** Time a rollback job needs besides draining and the health check: stop, switch, start. */
 const ROLLBACK_WORK_SEC = 300;
 
-export const allJobs = async (store: Store, parentId: string): Promise<Job[]> => {
+export const allJobs = async (store: Store, parentId: string, pageSize = 500): Promise<Job[]> => {
   const jobs: Job[] = [];
   let cursor: string | null = null;
   do {
-    const page = await store.jobs.listByParent(parentId, { limit: 500, cursor });
+    const page = await store.jobs.listByParent(parentId, { limit: pageSize, cursor });
     jobs.push(...page.items);
     cursor = page.next;
   } while (cursor !== null);
