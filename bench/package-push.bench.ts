@@ -67,7 +67,11 @@ const main = async () => {
     GSM_API_KEY: endpoints.apiKey,
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
   };
-  const cli = ['--import', REPORT_RSS, builtCli(root)];
+  // BENCH_PROFILE=dir: a CPU profile of each CLI run.
+  const profile = process.env.BENCH_PROFILE
+    ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`]
+    : [];
+  const cli = [...profile, '--import', REPORT_RSS, builtCli(root)];
   const push: number[] = [];
   const rss: number[] = [];
   const curl: number[] = [];

@@ -1,9 +1,16 @@
 // The release bench's "poller" role: the operator's reads, timed from a process of their own.
+import { appendFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { say } from './processes.js';
 
 /** Gap between one GET's answer and the next GET of the same path. */
 const POLL_GAP_MS = 20;
+
+/**
+ * BENCH_LATENCY_LOG=file: one line per GET (epoch ms at its start, path, ms at the client, ms the
+ * API's Server-Timing says it spent inside), to place the slow reads against the release's events.
+ */
+const LATENCY_LOG = process.env.BENCH_LATENCY_LOG;
 
 /**
  * The operator's side: GET /v1/releases/:id and GET /v1/hosts?limit=50, each one at a time,
@@ -13,11 +20,17 @@ const POLL_GAP_MS = 20;
 export const pollerRole = async (api: string, key: string) => {
   const poll = async (path: string, state: { stop: boolean }, latencies: number[]) => {
     while (!state.stop) {
+      const startedAt = Date.now();
       const started = performance.now();
       const res = await fetch(`${api}${path}`, { headers: { authorization: `Bearer ${key}` } });
       await res.arrayBuffer();
       if (res.status !== 200) throw new Error(`GET ${path} answered ${res.status}`);
-      latencies.push(performance.now() - started);
+      const ms = performance.now() - started;
+      latencies.push(ms);
+      if (LATENCY_LOG) {
+        const inside = /app;dur=([\d.]+)/.exec(res.headers.get('server-timing') ?? '')?.[1] ?? '';
+        appendFileSync(LATENCY_LOG, `${startedAt}\t${path}\t${ms.toFixed(1)}\t${inside}\n`);
+      }
       await new Promise((resolve) => setTimeout(resolve, POLL_GAP_MS));
     }
   };

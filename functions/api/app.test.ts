@@ -38,6 +38,12 @@ describe('authentication and roles', () => {
     expect(await res.json()).toMatchObject({ status: 'ok' });
   });
 
+  it('says how long each answer took inside the app, refusals too (Server-Timing)', async () => {
+    for (const res of [await call('/v1/health', { key: null }), await call('/v1/hosts', { key: null })]) {
+      expect(res.headers.get('server-timing')).toMatch(/^app;dur=\d+\.\d$/);
+    }
+  });
+
   it('refuses a request without a key with 401 and a problem body', async () => {
     const res = await call('/v1/hosts', { key: null });
     expect(res.status).toBe(401);
