@@ -7,7 +7,7 @@ import {
   type Job,
   LOG_TAIL_LINES,
 } from '../core/model/index.js';
-import type { NewJob, Store } from '../core/store/types.js';
+import type { JobActivityCursor, NewJob, Store } from '../core/store/types.js';
 import { ProtocolError } from '../protocol/index.js';
 import { RELAY_ERROR_CODES } from './errors.js';
 import type { HostCache } from './host-cache.js';
@@ -22,12 +22,11 @@ import {
 } from './sessions.js';
 
 /**
- * At most one progress write and one log write per job per interval: a chatty agent cannot flood
- * the table. Once a second is what readers see anyway (the API's shared view of a release's jobs
- * is up to a second old); at 100 hosts in flight it is 100 writes a second, not 200.
+ * At most one activity write (the latest progress and the log lines since the last one, in one
+ * store call) per job per interval: a chatty agent cannot flood the table. Once a second is what
+ * readers see anyway (the API's shared view of a release's jobs is up to a second old).
  */
-const PROGRESS_EVERY_MS = 1000;
-const LOG_EVERY_MS = 1000;
+const ACTIVITY_EVERY_MS = 1000;
 const RECONNECT_PAUSE_MS = 200;
 /**
  * A job whose RESULT comes within this of its ACK never gets a separate `running` write: the
@@ -123,11 +122,12 @@ class JobWatcher {
   #acked: boolean;
   #writes: Promise<unknown> = Promise.resolve();
   #seq: number;
-  #pendingProgress: JobFrame | undefined;
-  #progressTimer: NodeJS.Timeout | undefined;
-  #lastProgressAt = 0;
+  #pendingProgress: Extract<JobFrame, { type: 'PROGRESS' }> | undefined;
   #logBuffer: string[] = [];
-  #logTimer: NodeJS.Timeout | undefined;
+  #activityTimer: NodeJS.Timeout | undefined;
+  #lastActivityAt = 0;
+  /** The job's log as this watcher's last write left it: the next write needs no read. */
+  #activityCursor: JobActivityCursor | undefined;
   #runningTimer: NodeJS.Timeout | undefined;
   /** When the agent ACKed, for the end write when no `running` write was made. */
   #ackedAt: string | undefined;
@@ -195,7 +195,9 @@ class JobWatcher {
         message: `no result from ${this.#host.id} within ${this.#run.timeoutMs / 1000} s${why}`,
       };
     }
-    await this.#flushLogs();
+    // Lines still buffered go in before the end state; a last progress report would be stale by then.
+    this.#pendingProgress = undefined;
+    this.#flushActivity();
     await this.#writes.catch(() => undefined);
     const ended = await finishJob(
       this.#job,
@@ -257,16 +259,21 @@ class JobWatcher {
       this.#runningTimer = setTimeout(() => this.#writeRunning(), RUNNING_WRITE_AFTER_MS);
     } else if (message.type === 'PROGRESS') {
       this.#pendingProgress = message;
-      const wait = this.#lastProgressAt + PROGRESS_EVERY_MS - Date.now();
-      if (wait <= 0) this.#flushProgress();
-      else this.#progressTimer ??= setTimeout(() => this.#flushProgress(), wait);
+      this.#scheduleActivity();
     } else if (message.type === 'LOG') {
       // The record keeps only the tail, so older buffered lines are dropped here already.
       this.#logBuffer.push(...message.lines.slice(-LOG_TAIL_LINES));
       if (this.#logBuffer.length > LOG_TAIL_LINES)
         this.#logBuffer.splice(0, this.#logBuffer.length - LOG_TAIL_LINES);
-      this.#logTimer ??= setTimeout(() => void this.#flushLogs(), LOG_EVERY_MS);
+      this.#scheduleActivity();
     }
+  }
+
+  #scheduleActivity(): void {
+    if (this.#activityTimer) return;
+    const wait = this.#lastActivityAt + ACTIVITY_EVERY_MS - Date.now();
+    if (wait <= 0) this.#flushActivity();
+    else this.#activityTimer = setTimeout(() => this.#flushActivity(), wait);
   }
 
   #writeRunning(): void {
@@ -282,27 +289,39 @@ class JobWatcher {
     });
   }
 
-  #flushProgress(): void {
-    this.#progressTimer = undefined;
+  #flushActivity(): void {
+    clearTimeout(this.#activityTimer);
+    this.#activityTimer = undefined;
     const frame = this.#pendingProgress;
-    if (frame?.type !== 'PROGRESS') return;
-    this.#pendingProgress = undefined;
-    this.#lastProgressAt = Date.now();
-    const seq = ++this.#seq;
-    const progress = {
-      phase: frame.phase,
-      ...(frame.bytes !== undefined ? { bytes: frame.bytes } : {}),
-      ...(frame.total !== undefined ? { total: frame.total } : {}),
-    };
-    this.#write(() => this.#deps.store.jobs.reportProgress(this.#job.id, seq, progress));
-  }
-
-  #flushLogs(): Promise<unknown> {
-    clearTimeout(this.#logTimer);
-    this.#logTimer = undefined;
     const lines = this.#logBuffer.splice(0);
-    if (lines.length > 0) this.#write(() => this.#deps.store.jobs.appendLog(this.#job.id, lines));
-    return this.#writes;
+    this.#pendingProgress = undefined;
+    if (!frame && lines.length === 0) return;
+    this.#lastActivityAt = Date.now();
+    const progress = frame
+      ? {
+          seq: ++this.#seq,
+          report: {
+            phase: frame.phase,
+            ...(frame.bytes !== undefined ? { bytes: frame.bytes } : {}),
+            ...(frame.total !== undefined ? { total: frame.total } : {}),
+          },
+        }
+      : undefined;
+    const activity = { ...(progress ? { progress } : {}), ...(lines.length > 0 ? { lines } : {}) };
+    this.#write(async () => {
+      try {
+        const written = await this.#deps.store.jobs.recordActivity(
+          this.#job.id,
+          activity,
+          this.#activityCursor,
+        );
+        this.#activityCursor = written.cursor;
+      } catch (error) {
+        // The next write reads the record again rather than trust what this one assumed.
+        this.#activityCursor = undefined;
+        throw error;
+      }
+    });
   }
 
   /** Store writes of one job run one after another, so `running` lands before the end state. */
@@ -313,8 +332,8 @@ class JobWatcher {
   }
 
   #stopTimers(): void {
-    clearTimeout(this.#progressTimer);
-    this.#progressTimer = undefined;
+    clearTimeout(this.#activityTimer);
+    this.#activityTimer = undefined;
     clearTimeout(this.#runningTimer);
     this.#runningTimer = undefined;
   }

@@ -35,6 +35,7 @@ import {
   toRecord,
   validate,
 } from './dynamo.js';
+import { recordJobActivity } from './job-activity.js';
 import { ENTITY, itemKey, jobIndexKeys, jobStateKeys } from './keys.js';
 import { TABLE } from './table.js';
 import { setFields, stateIn } from './transition.js';
@@ -289,6 +290,8 @@ export const createJobStore = (ctx: StoreContext): JobStore => {
         return get(id);
       }
     },
+
+    recordActivity: (id, activity, cursor) => recordJobActivity(ctx, id, activity, cursor),
 
     async appendLog(id, lines) {
       for (let attempt = 0; attempt < APPEND_ATTEMPTS; attempt++) {

@@ -262,6 +262,29 @@ export interface JobStore {
   reportProgress(id: string, seq: number, progress: JobProgress): Promise<Job>;
   /** Appends, keeping the last LOG_TAIL_LINES lines; concurrent appends lose no line. */
   appendLog(id: string, lines: readonly string[]): Promise<Job>;
+  /**
+   * Progress (as reportProgress) and log lines (as appendLog) in one write. Pass back the
+   * returned cursor with the next report of the same job: then no read is needed first.
+   */
+  recordActivity(id: string, activity: JobActivity, cursor?: JobActivityCursor): Promise<JobActivityWritten>;
+}
+
+/** What a relay has heard from an agent about a running job since its last report. */
+export interface JobActivity {
+  readonly progress?: { readonly seq: number; readonly report: JobProgress };
+  readonly lines?: readonly string[];
+}
+
+/** The job's log as the last report left it; kept by the writer between reports. */
+export interface JobActivityCursor {
+  readonly logTail: readonly string[];
+  readonly logRev: number;
+}
+
+export interface JobActivityWritten {
+  readonly cursor: JobActivityCursor;
+  /** The job had already ended: its progress was left as it was (log lines were still added). */
+  readonly ended: boolean;
 }
 
 export interface CreatedApiKey {
