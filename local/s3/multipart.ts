@@ -191,7 +191,7 @@ export const createMultipartUploads = (store: FilesystemStore) => {
     return `${createHash('md5').update(Buffer.concat(digests)).digest('hex')}-${digests.length}`;
   };
 
-  /** Makes sure the response and object.md5 carry the S3 multipart ETag (assemble.ts already stores it). */
+  /** Makes sure the response and object.md5 carry the S3 multipart ETag (multipart-objects.ts already stores it). */
   const applyMultipartEtag = async (ctx: KoaContext, target: S3Target, etag: string) => {
     const result = (ctx.body as { CompleteMultipartUploadResult?: { ETag?: string } } | null)
       ?.CompleteMultipartUploadResult;

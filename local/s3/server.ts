@@ -3,7 +3,6 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createLogger, type Logger } from '../../core/log.js';
-import { assembleMultipartByCopy } from './assemble.js';
 import {
   createEventDelivery,
   createSequencer,
@@ -15,6 +14,7 @@ import {
 } from './events.js';
 import { readObjectsInLargeChunks } from './large-reads.js';
 import { createMultipartUploads, MULTIPART_ETAG_STATE } from './multipart.js';
+import { keepMultipartObjectsAsParts } from './multipart-objects.js';
 import { operationOf, sourceIpOf, targetOf } from './request.js';
 import {
   authentication,
@@ -95,7 +95,7 @@ export const startS3InThisThread = async (options: StartS3Options): Promise<Loca
   const deliveries = createEventDelivery(options.onEvent, logger);
   const nextSequencer = createSequencer();
   const multipart = createMultipartUploads(server.store);
-  assembleMultipartByCopy(server.store);
+  keepMultipartObjectsAsParts(server.store);
   readObjectsInLargeChunks(server.store);
 
   installMiddleware(server, [
