@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
-import { readParts, readPartsManifest, readWhole } from './multipart-objects.js';
+import { readPartsManifest, segmentsOf } from './multipart-objects.js';
+import { ObjectStream } from './object-stream.js';
 import type { FilesystemStore } from './s3rver.js';
 
 /**
@@ -49,9 +50,10 @@ export const readObjectsInLargeChunks = (store: FilesystemStore): void => {
     let content: unknown;
     try {
       const manifest = await readPartsManifest(s, bucket, key);
-      content = manifest
-        ? readParts(manifest, range)
-        : await readWhole(s.getResourcePath(bucket, key, 'object'), range);
+      const segments = manifest
+        ? segmentsOf(manifest, range)
+        : [{ path: s.getResourcePath(bucket, key, 'object'), ...range }];
+      content = await new ObjectStream(segments).ready();
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
       throw error;

@@ -1,8 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { copyFile, link, mkdir, open, readFile, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { Readable } from 'node:stream';
+import type { FileSegment } from './object-stream.js';
 import type { FilesystemStore } from './s3rver.js';
 
 /**
@@ -46,8 +45,6 @@ interface MultipartStore extends FilesystemStore {
   deleteObject(bucket: string, key: string): Promise<void>;
 }
 
-const READ_BUFFER = 1024 * 1024;
-
 const partsRoot = (store: FilesystemStore, bucket: string) =>
   store.getResourcePath(bucket, undefined, 'multipart');
 
@@ -69,41 +66,23 @@ export const readPartsManifest = async (
   }
 };
 
-/** Bytes start..end (inclusive) of a multipart object, read across its part files in order. */
-export const readParts = (manifest: PartsManifest, range: { start: number; end: number }): Readable => {
-  async function* chunks() {
-    let offset = 0;
-    for (const part of manifest.parts) {
-      const partStart = offset;
-      offset += part.size;
-      if (offset <= range.start || part.size === 0) continue;
-      if (partStart > range.end) return;
-      const file = await open(join(manifest.dir, part.file), 'r');
-      try {
-        let position = Math.max(0, range.start - partStart);
-        const last = Math.min(part.size - 1, range.end - partStart);
-        while (position <= last) {
-          const buffer = Buffer.allocUnsafe(Math.min(READ_BUFFER, last - position + 1));
-          const { bytesRead } = await file.read(buffer, 0, buffer.length, position);
-          if (bytesRead === 0) throw new Error(`part file ${part.file} is shorter than its manifest says`);
-          position += bytesRead;
-          yield bytesRead === buffer.length ? buffer : buffer.subarray(0, bytesRead);
-        }
-      } finally {
-        await file.close();
-      }
-    }
+/** Where bytes start..end (inclusive) of a multipart object are: ranges of its part files, in order. */
+export const segmentsOf = (manifest: PartsManifest, range: { start: number; end: number }): FileSegment[] => {
+  const segments: FileSegment[] = [];
+  let offset = 0;
+  for (const part of manifest.parts) {
+    const partStart = offset;
+    offset += part.size;
+    if (offset <= range.start || part.size === 0) continue;
+    if (partStart > range.end) break;
+    segments.push({
+      path: join(manifest.dir, part.file),
+      start: Math.max(0, range.start - partStart),
+      end: Math.min(part.size - 1, range.end - partStart),
+    });
   }
-  return Readable.from(chunks(), { objectMode: false, highWaterMark: READ_BUFFER });
+  return segments;
 };
-
-/** A whole object's bytes start..end from its own file. */
-export const readWhole = (path: string, range: { start: number; end: number }): Promise<Readable> =>
-  new Promise((resolve, reject) => {
-    const stream = createReadStream(path, { ...range, highWaterMark: READ_BUFFER })
-      .on('error', reject)
-      .on('open', () => resolve(stream));
-  });
 
 /** Writes via a temporary name and a rename, so a reader sees the old file or the new one. */
 const replaceFile = async (path: string, write: (temporary: string) => Promise<void>) => {
