@@ -53,6 +53,27 @@ describe('stagePackage', () => {
     expect(source.requests.some((r) => r.range === 'bytes=70000-')).toBe(true);
   });
 
+  it('publishes a file larger than its background flushes byte for byte, across a resumed download', async () => {
+    // 150 MiB: two background fdatasyncs (every 64 MiB) run while the download goes on.
+    const large = Buffer.alloc(150 * 1024 * 1024);
+    for (let i = 0; i < large.length; i += 4096) large.writeUInt32LE(i, i);
+    const origin = await startOrigin(new Map([['large', large]]), { dropAfter: 100 * 1024 * 1024 });
+    try {
+      const webRoot = await mkdtemp(join(scratch, 'www-'));
+      const staged = await stagePackage({
+        ...base(webRoot),
+        url: origin.url('large'),
+        sha256: createHash('sha256').update(large).digest('hex'),
+        size: large.length,
+      });
+      expect(staged.bytes).toBe(large.length);
+      expect((await readFile(staged.path)).equals(large)).toBe(true);
+      expect(origin.requests.some((r) => r.range === `bytes=${100 * 1024 * 1024}-`)).toBe(true);
+    } finally {
+      await origin.close();
+    }
+  });
+
   it('leaves nothing behind when the hash does not match', async () => {
     const webRoot = await mkdtemp(join(scratch, 'www-'));
     await expect(stagePackage({ ...base(webRoot), url: corrupt.url('presigned') })).rejects.toMatchObject({
