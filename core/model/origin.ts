@@ -9,6 +9,13 @@ export const OriginInput = z.object({
   /** The origin-role host whose agent stages packages into the web root. */
   hostId: Id,
   region: z.string().max(64).optional(),
+  /**
+   * How staging checks the copy through `baseUrl`. `sha256`: HEAD for the size, then a GET of the
+   * whole file through SHA-256. `size`: the HEAD only, trusting the origin agent, which hashed
+   * every byte it published; for a far mirror where a second full download of every package
+   * costs more than it catches (a wrong path, file or length is still caught).
+   */
+  check: z.enum(['sha256', 'size']).default('sha256'),
 });
 export type OriginInput = z.input<typeof OriginInput>;
 

@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
-import type { Package } from '../../../core/model/index.js';
+import type { Origin, Package } from '../../../core/model/index.js';
 import { sha256OfStream } from '../../../core/sha256-worker.js';
 import {
   allOrigins,
@@ -12,8 +12,9 @@ import {
 
 /**
  * After the stage jobs: what each origin actually serves decides, not what its agent said.
- * HEAD must give the package's size and a GET must hash to its SHA-256. A missing or corrupt
- * copy is staged once more; after that the origin is excluded and reported on the package.
+ * HEAD must give the package's size and, unless the origin's check is `size`, a GET must hash
+ * to its SHA-256. A missing or corrupt copy is staged once more; after that the origin is
+ * excluded and reported on the package.
  */
 
 export const MAX_STAGE_ATTEMPTS = 2;
@@ -44,12 +45,14 @@ const jobFailures = (results: readonly unknown[]): Map<string, string> => {
 export const checkOrigin = async (
   url: string,
   pkg: Pick<Package, 'size' | 'sha256'>,
+  check: Origin['check'] = 'sha256',
 ): Promise<string | undefined> => {
   try {
     const head = await fetch(url, { method: 'HEAD' });
     if (!head.ok) return `HEAD ${url} answered ${head.status}`;
     const length = Number(head.headers.get('content-length'));
     if (length !== pkg.size) return `HEAD ${url} gives ${length} bytes, the package has ${pkg.size}`;
+    if (check === 'size') return undefined;
     const got = await fetch(url);
     if (!got.ok || !got.body) return `GET ${url} answered ${got.status}`;
     // Hashed on a worker thread: several origins are checked at once, each on its own core.
@@ -90,7 +93,7 @@ export const verifyOrigins = async (deps: StagingDeps, event: VerifyOriginsEvent
       failures[id] = 'the origin was removed while staging';
       return;
     }
-    const problem = await checkOrigin(originUrl(origin, pkg), pkg);
+    const problem = await checkOrigin(originUrl(origin, pkg), pkg, origin.check);
     if (problem === undefined) {
       verifiedIds.add(id);
       delete failures[id];
