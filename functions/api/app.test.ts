@@ -246,6 +246,19 @@ describe('games, origins and the read side', () => {
     });
     expect(res.status).toBe(201);
     expect((await call('/v1/origins/o1')).status).toBe(200);
+    expect(await res.json()).toMatchObject({ check: 'sha256' });
+  });
+
+  it("takes an origin's check policy, and refuses one it does not know", async () => {
+    await call('/v1/hosts', { method: 'POST', body: { ...host('mirror-2'), role: 'origin' } });
+    const base = { baseUrl: 'http://127.0.0.1:8081/', hostId: 'mirror-2' };
+    const bad = await call('/v1/origins', { method: 'POST', body: { ...base, id: 'o2', check: 'md5' } });
+    expect(bad.status).toBe(400);
+    expect(await bad.text()).toContain('check');
+    expect((await call('/v1/origins/o2')).status).toBe(404);
+    const res = await call('/v1/origins', { method: 'POST', body: { ...base, id: 'o3', check: 'size' } });
+    expect(res.status).toBe(201);
+    expect(await (await call('/v1/origins/o3')).json()).toMatchObject({ check: 'size' });
   });
 
   it('lists packages, releases and jobs, and 404s unknown ones', async () => {
