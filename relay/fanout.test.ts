@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { STOP_COUNTER } from '../core/model/index.js';
 import {
   type RealAgent,
@@ -83,6 +83,33 @@ describe('relay fan-out (local Step Functions, dynalite, agents on 127.0.0.1)', 
     // Assess
     expect(output?.counts.succeeded).toBe(12);
     expect(tracker.peak).toBe(3);
+  });
+
+  it('reads the hosts of a shard in one batch and the error budget once per refresh, not once per job', async () => {
+    // Prepare: 20 hosts dispatched at once, so every lane checks the budget in the same instant.
+    const fleet: ScriptedAgent[] = [];
+    for (let i = 0; i < 20; i++) fleet.push(await scripted(`rd-${i}`, { jobMs: 20 }));
+    const hostReads = vi.spyOn(stack.db.store.hosts, 'find');
+    const hostBatches = vi.spyOn(stack.db.store.hosts, 'findMany');
+    const budgetReads = vi.spyOn(stack.db.store.counters, 'get');
+    try {
+      // Act
+      const { output } = await stack.run(
+        shard(
+          'act-reads',
+          fleet.map((a) => ({ hostId: a.hostId, action: 'status' })),
+          { maxConcurrency: 20 },
+        ),
+      );
+      // Assess
+      expect(output?.counts.succeeded).toBe(20);
+      expect(hostBatches).toHaveBeenCalledTimes(1);
+      expect(hostReads).not.toHaveBeenCalled();
+      // The first dispatches share one read; later ones re-read at most every 100 ms of a ~40 ms shard.
+      expect(budgetReads.mock.calls.length).toBeLessThanOrEqual(3);
+    } finally {
+      vi.restoreAllMocks();
+    }
   });
 
   it('maxErrors 0: the first failure stops new dispatch, jobs in flight finish, the rest are skipped', async () => {

@@ -51,6 +51,7 @@ class CounterBatch {
   #sending: Record<string, number> = {};
   #timer: NodeJS.Timeout | undefined;
   #writing: Promise<void> = Promise.resolve();
+  #reading: Promise<void> | undefined;
 
   constructor(store: Store, parentId: string, logger: Logger) {
     this.#store = store;
@@ -65,15 +66,23 @@ class CounterBatch {
 
   async current(): Promise<Record<string, number>> {
     if (Date.now() - this.#storedAt > BUDGET_FRESH_MS) {
-      await this.#writing;
-      this.#stored = await this.#store.counters.get(this.#parentId);
-      this.#storedAt = Date.now();
+      // One read for every lane that finds the counters stale at once, not one each.
+      this.#reading ??= this.#read().finally(() => {
+        this.#reading = undefined;
+      });
+      await this.#reading;
     }
     const view = { ...this.#stored };
     for (const extra of [this.#pending, this.#sending]) {
       for (const [name, by] of Object.entries(extra)) view[name] = (view[name] ?? 0) + by;
     }
     return view;
+  }
+
+  async #read(): Promise<void> {
+    await this.#writing;
+    this.#stored = await this.#store.counters.get(this.#parentId);
+    this.#storedAt = Date.now();
   }
 
   flush(): Promise<void> {
@@ -138,11 +147,14 @@ export const runShard = async (
     return undefined;
   };
 
-  // Every record of the shard in a few batch calls up front (a retried shard reads the ones its
-  // first attempt made), so dispatch spends store calls only on the claim and the outcome.
-  const jobs = await deps.store.jobs.createMany(
-    input.jobs.map((spec) => newJobOf({ spec, parentType: input.parentType, parentId: input.parentId })),
-  );
+  // Every record of the shard, and its hosts, in a few batch calls up front (a retried shard reads
+  // the ones its first attempt made), so dispatch spends store calls only on the claim and the outcome.
+  const [jobs] = await Promise.all([
+    deps.store.jobs.createMany(
+      input.jobs.map((spec) => newJobOf({ spec, parentType: input.parentType, parentId: input.parentId })),
+    ),
+    deps.hosts?.prefetch(input.jobs.map((spec) => spec.hostId)),
+  ]);
   const results: (HostJobOutcome | undefined)[] = new Array(input.jobs.length);
   let next = 0;
   const runOne = async (spec: HostJobSpec, index: number): Promise<void> => {

@@ -1,5 +1,7 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import {
+  BatchGetCommand,
+  type BatchGetCommandOutput,
   DeleteCommand,
   type DynamoDBDocumentClient,
   GetCommand,
@@ -55,6 +57,36 @@ export const getItem = async (ctx: StoreContext, key: Key): Promise<Item | undef
     new GetCommand({ TableName: ctx.table, Key: key, ConsistentRead: true }),
   );
   return out.Item;
+};
+
+/** DynamoDB's limit on keys in one BatchGetItem. */
+const BATCH_GET_MAX = 100;
+const BATCH_GET_ATTEMPTS = 8;
+
+/**
+ * Many items by key in as few round trips as DynamoDB allows (100 keys a call, the calls in
+ * parallel), consistent reads; keys with no item are simply absent from the answer.
+ * Unprocessed keys are throttling, not failure: sent again after a short, growing pause.
+ */
+export const getItems = async (ctx: StoreContext, keys: readonly Key[]): Promise<Item[]> => {
+  const found: Item[] = [];
+  const readBatch = async (batch: Key[]) => {
+    let pending: Key[] | undefined = batch;
+    for (let attempt = 0; pending && pending.length > 0; attempt++) {
+      if (attempt === BATCH_GET_ATTEMPTS)
+        throw new GsmError('E_UNAVAILABLE', 'items could not be read; try again');
+      if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, 10 * 2 ** attempt));
+      const out: BatchGetCommandOutput = await ctx.documents.send(
+        new BatchGetCommand({ RequestItems: { [ctx.table]: { Keys: pending, ConsistentRead: true } } }),
+      );
+      found.push(...(out.Responses?.[ctx.table] ?? []));
+      pending = out.UnprocessedKeys?.[ctx.table]?.Keys as Key[] | undefined;
+    }
+  };
+  const batches: Key[][] = [];
+  for (let i = 0; i < keys.length; i += BATCH_GET_MAX) batches.push(keys.slice(i, i + BATCH_GET_MAX));
+  await Promise.all(batches.map(readBatch));
+  return found;
 };
 
 export const putNew = async (ctx: StoreContext, item: Item, conflictMessage: string): Promise<void> => {

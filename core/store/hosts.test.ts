@@ -25,6 +25,18 @@ describe.each(DYNAMODB_BACKENDS)('host store on %s', (backend) => {
     await db?.close();
   });
 
+  it('finds many hosts by id in batches, skipping unknown ids and repeats', async () => {
+    // Prepare: more than one BatchGetItem's 100 keys.
+    const ids = Array.from({ length: 130 }, (_, i) => `many-${String(i).padStart(3, '0')}`);
+    for (const id of ids) await db.store.hosts.create({ ...baseHost, id });
+    // Act
+    const found = await db.store.hosts.findMany([...ids, 'many-missing', ids[0] as string]);
+    // Assess
+    expect(found.map((h) => h.id).sort()).toEqual(ids);
+    expect(found[0]).toMatchObject({ address: '10.0.0.1', tags: { region: 'eu' }, status: 'unknown' });
+    expect(await db.store.hosts.findMany([])).toEqual([]);
+  });
+
   it('creates a host with defaults and reads it back', async () => {
     // Act
     const created = await db.store.hosts.create({ ...baseHost, id: 'create-1' });

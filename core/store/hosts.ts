@@ -5,6 +5,7 @@ import {
   CONDITION,
   deleteExisting,
   getItem,
+  getItems,
   type Item,
   isConditionFailure,
   mapPage,
@@ -56,6 +57,13 @@ export const createHostStore = (ctx: StoreContext): HostStore => {
     },
     get,
     find,
+    async findMany(ids) {
+      const items = await getItems(
+        ctx,
+        [...new Set(ids)].map((id) => itemKey(ENTITY.host, id)),
+      );
+      return items.map((item) => toRecord(Host, item, 'host'));
+    },
     async list(query = {}) {
       const names: Record<string, string> = {};
       const values: Record<string, unknown> = {};

@@ -1,6 +1,4 @@
 import {
-  BatchGetCommand,
-  type BatchGetCommandOutput,
   BatchWriteCommand,
   type BatchWriteCommandOutput,
   PutCommand,
@@ -25,6 +23,7 @@ import {
 import {
   CONDITION,
   getItem,
+  getItems,
   type IndexQuery,
   type Item,
   isConditionFailure,
@@ -57,8 +56,7 @@ const NewJob = z.object({
 const ProgressSeq = z.number().int().min(0);
 
 const APPEND_ATTEMPTS = 5;
-/** DynamoDB's per-call limits. */
-const BATCH_GET_MAX = 100;
+/** DynamoDB's per-call limit. */
 const BATCH_WRITE_MAX = 25;
 const BATCH_ATTEMPTS = 8;
 
@@ -130,23 +128,13 @@ export const createJobStore = (ctx: StoreContext): JobStore => {
       const stored = new Map<string, Job>();
       const ids = [...new Set(records.map((r) => r.job.id))];
       // Batches go out together: a shard of hundreds of jobs costs one round trip, not dozens.
-      const readBatch = async (batch: string[]) => {
-        let keys: Record<string, unknown>[] | undefined = batch.map((id) => itemKey(ENTITY.job, id));
-        for (let attempt = 0; keys && keys.length > 0; attempt++) {
-          if (attempt === BATCH_ATTEMPTS)
-            throw new GsmError('E_UNAVAILABLE', 'jobs could not be read; try again');
-          if (attempt > 0) await backoff(attempt);
-          const out: BatchGetCommandOutput = await ctx.documents.send(
-            new BatchGetCommand({ RequestItems: { [ctx.table]: { Keys: keys, ConsistentRead: true } } }),
-          );
-          for (const item of out.Responses?.[ctx.table] ?? []) {
-            const job = toRecord(Job, item, 'job');
-            stored.set(job.id, job);
-          }
-          keys = out.UnprocessedKeys?.[ctx.table]?.Keys;
-        }
-      };
-      await Promise.all(chunks(ids, BATCH_GET_MAX).map(readBatch));
+      for (const item of await getItems(
+        ctx,
+        ids.map((id) => itemKey(ENTITY.job, id)),
+      )) {
+        const job = toRecord(Job, item, 'job');
+        stored.set(job.id, job);
+      }
       const missing = new Map<string, Item>();
       for (const { job, item } of records) if (!stored.has(job.id)) missing.set(job.id, item);
       const writeBatch = async (batch: Item[]) => {

@@ -53,6 +53,8 @@ export interface HostStore {
   create(input: HostInput): Promise<Host>;
   get(id: string): Promise<Host>;
   find(id: string): Promise<Host | undefined>;
+  /** The registered ones among `ids`, in no particular order, in as few store calls as possible. */
+  findMany(ids: readonly string[]): Promise<Host[]>;
   /** Sorted by id. With `tags`, only hosts carrying every given tag. */
   list(query?: PageRequest & { tags?: Tags; role?: Host['role'] }): Promise<Page<Host>>;
   /**
