@@ -188,7 +188,15 @@ const main = async (): Promise<void> => {
     { region: 'us-east-1', endpoints: { dynamodb: ready.dynamodb }, credentials: LOCAL_CREDENTIALS },
     { maxRequests: config.dynamoDbMaxRequests },
   );
-  const store = createStore({ documents: createDocumentClient(ddb), table: TABLE });
+  const updates = createDynamoDbClient(
+    { region: 'us-east-1', endpoints: { dynamodb: ready.dynamodb }, credentials: LOCAL_CREDENTIALS },
+    { maxRequests: config.dynamoDbMaxRequests, cacheMiddleware: process.env.BENCH_UPDATES_CLIENT !== '0' },
+  );
+  const store = createStore({
+    documents: createDocumentClient(ddb),
+    table: TABLE,
+    ...(process.env.BENCH_UPDATES_CLIENT === '0' ? {} : { updates }),
+  });
   const sfn = new SFNClient({ endpoint: ready.sfn, region: 'us-east-1', credentials: LOCAL_CREDENTIALS });
   // The relay's own client: it long-polls and heartbeats; executions are driven from the world.
   const relay = await startRelay(config, { store, sfn, logger: createLogger('relay', { level: 'warn' }) });
@@ -255,6 +263,7 @@ const main = async (): Promise<void> => {
   await relay.close({ graceMs: 0 });
   sfn.destroy();
   ddb.destroy();
+  updates.destroy();
   for (const role of [worldChild, agents, database]) {
     role.process.stdin!.write('exit\n');
     await new Promise((resolve) => role.process.once('exit', resolve));

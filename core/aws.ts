@@ -38,11 +38,12 @@ const common = (config: AwsConfig) => ({
  */
 export const createDynamoDbClient = (
   config: AwsConfig,
-  { maxRequests }: { maxRequests?: number } = {},
+  { maxRequests, cacheMiddleware }: { maxRequests?: number; cacheMiddleware?: boolean } = {},
 ): DynamoDBClient =>
   new DynamoDBClient({
     ...common(config),
     endpoint: config.endpoints?.dynamodb,
+    ...(cacheMiddleware ? { cacheMiddleware } : {}),
     ...(maxRequests
       ? {
           requestHandler: {

@@ -14,8 +14,17 @@ export const runRelay = async (): Promise<number> => {
   const config = relayConfigFromEnv();
   const logger = createLogger('relay', { level: config.service.logLevel });
   const dynamodb = createDynamoDbClient(config.service.aws, { maxRequests: config.dynamoDbMaxRequests });
+  // The job writes of every dispatch: a second client whose middleware is resolved once (see StoreContext.updates).
+  const updates = createDynamoDbClient(config.service.aws, {
+    maxRequests: config.dynamoDbMaxRequests,
+    cacheMiddleware: true,
+  });
   const sfn = createSfnClient(config.service.aws);
-  const store = createStore({ documents: createDocumentClient(dynamodb), table: config.service.table });
+  const store = createStore({
+    documents: createDocumentClient(dynamodb),
+    table: config.service.table,
+    updates,
+  });
   const relay = await startRelay(config, { store, sfn, logger });
   const signal = await new Promise<NodeJS.Signals>((resolve) => {
     process.once('SIGINT', resolve);
@@ -31,5 +40,6 @@ export const runRelay = async (): Promise<number> => {
   await relay.close();
   sfn.destroy();
   dynamodb.destroy();
+  updates.destroy();
   return 0;
 };

@@ -29,10 +29,12 @@ export interface StoreOptions {
   readonly documents: DynamoDBDocumentClient;
   /** The table name: one per stack, one per test file locally. */
   readonly table: string;
+  /** See StoreContext.updates; the relay passes one, everything else leaves it out. */
+  readonly updates?: DynamoDBClient;
 }
 
-export const createStore = ({ documents, table }: StoreOptions): Store => {
-  const ctx = { documents, table };
+export const createStore = ({ documents, table, updates }: StoreOptions): Store => {
+  const ctx = { documents, table, ...(updates ? { updates } : {}) };
   return {
     games: createGameStore(ctx),
     hosts: createHostStore(ctx),

@@ -1,10 +1,12 @@
 import { randomUUID } from 'node:crypto';
+import { UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import {
   BatchGetCommand,
   type BatchGetCommandOutput,
   TransactWriteCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
+import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { GsmError } from '../errors.js';
 import { type Item, isConditionFailure, type StoreContext } from './dynamo.js';
 import type { Key } from './keys.js';
@@ -20,6 +22,9 @@ const READ_ATTEMPTS = 8;
  * as the next batch, so batches grow with the load instead of one call per write.
  */
 const IN_FLIGHT = 4;
+
+/** As the document client marshals (core/aws.ts), so both paths store the same item. */
+const MARSHALL = { removeUndefinedValues: true, convertClassInstanceToMap: false } as const;
 
 /** One conditional UpdateItem; the table is the store's. */
 export interface ConditionalUpdate {
@@ -147,6 +152,20 @@ export class WriteBatcher {
 
   async #single(update: ConditionalUpdate, returnNew: boolean): Promise<UpdateResult> {
     try {
+      if (this.#ctx.updates) {
+        const out = await this.#ctx.updates.send(
+          new UpdateItemCommand({
+            TableName: this.#ctx.table,
+            Key: marshall(update.Key, MARSHALL),
+            UpdateExpression: update.UpdateExpression,
+            ConditionExpression: update.ConditionExpression,
+            ExpressionAttributeNames: update.ExpressionAttributeNames,
+            ExpressionAttributeValues: marshall(update.ExpressionAttributeValues, MARSHALL),
+            ...(returnNew ? { ReturnValues: 'ALL_NEW' } : {}),
+          }),
+        );
+        return out.Attributes ? { written: true, item: unmarshall(out.Attributes) } : { written: true };
+      }
       const out = await this.#ctx.documents.send(
         new UpdateCommand({
           ...update,
