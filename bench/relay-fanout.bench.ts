@@ -9,6 +9,7 @@
 // (process.cpuUsage of this process / jobs, goal ≤ 2 ms; the execution is started and polled from the
 // world process, so this process does nothing but relay); p99 of GET /v1/hosts polled during the
 // run (goal ≤ 50 ms). Median of BENCH_RUNS (≥ 3). BENCH_PROFILE=dir: a CPU profile of each child.
+import { readFileSync } from 'node:fs';
 import { appendFile, mkdtemp, rm } from 'node:fs/promises';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
@@ -47,6 +48,12 @@ const DYNAMODB = dynamoDbEngine();
 const DESCRIBE_EVERY_MS = 20;
 
 type Ready = { dynamodb: string; sfn: string; activityArn: string; machineArn: string };
+
+/** User + system CPU of a process so far, in ms (Linux /proc; fields 14 and 15, in clock ticks of 10 ms). */
+const cpuMsOf = (pid: number): number => {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+};
 
 const localStore = (endpoint: string) => storeAt(endpoint, TABLE);
 const spawnRole = (role: string, ...args: string[]) => spawnBenchRole(import.meta.filename, role, ...args);
@@ -237,13 +244,25 @@ const main = async (): Promise<void> => {
     cpuPerJob: number;
     p99: number;
     polls: number;
+    processCpu: Record<'dynamodb' | 'agents' | 'world' | 'relay', number>;
   }[] = [];
   for (let run = 1; run <= RUNS; run++) {
     const singles = [];
     for (let i = 0; i < 5; i++) singles.push((await action(1)).wallMs);
     const single = median(singles);
     child.stdin!.write('poll-start\n');
+    // Every process's CPU over the fleet run: on 2 cores the sum, not the relay alone, bounds the wall.
+    const pids = {
+      dynamodb: database.process.pid,
+      agents: agents.process.pid,
+      world: child.pid,
+      relay: process.pid,
+    };
+    const cpuBefore = Object.fromEntries(Object.entries(pids).map(([k, pid]) => [k, cpuMsOf(pid ?? 0)]));
     const fleet = await action(HOSTS);
+    const processCpu = Object.fromEntries(
+      Object.entries(pids).map(([k, pid]) => [k, cpuMsOf(pid ?? 0) - (cpuBefore[k] ?? 0)]),
+    ) as Record<keyof typeof pids, number>;
     child.stdin!.write('poll-stop\n');
     const { latencies } = await next<{ latencies: number[] }>();
     const row = {
@@ -253,11 +272,15 @@ const main = async (): Promise<void> => {
       cpuPerJob: fleet.cpuMs / HOSTS,
       p99: p99(latencies),
       polls: latencies.length,
+      processCpu,
     };
     rows.push(row);
     console.error(
       `run ${run}: 1 host ${fmt(single)}, ${HOSTS} hosts ${fmt(fleet.wallMs)} → ratio ${row.ratio.toFixed(2)}×, ` +
-        `relay CPU ${row.cpuPerJob.toFixed(2)} ms/job, GET /v1/hosts p99 ${row.p99.toFixed(1)} ms (${row.polls} polls)`,
+        `relay CPU ${row.cpuPerJob.toFixed(2)} ms/job, GET /v1/hosts p99 ${row.p99.toFixed(1)} ms (${row.polls} polls); ` +
+        `CPU ${Object.entries(processCpu)
+          .map(([k, ms]) => `${k} ${fmt(ms)}`)
+          .join(', ')}`,
     );
   }
   await relay.close({ graceMs: 0 });
@@ -278,6 +301,10 @@ const main = async (): Promise<void> => {
     `| wall / (${HOSTS}/${CONCURRENCY} × one host) | ${m((r) => r.ratio).toFixed(2)}× | ${rows.map((r) => `${r.ratio.toFixed(2)}×`).join(', ')} | ≤ 2× |`,
     `| relay CPU per host job | ${m((r) => r.cpuPerJob).toFixed(2)} ms | ${rows.map((r) => r.cpuPerJob.toFixed(2)).join(', ')} | ≤ 2 ms |`,
     `| GET /v1/hosts p99 during the run | ${m((r) => r.p99).toFixed(1)} ms | ${rows.map((r) => r.p99.toFixed(1)).join(', ')} | ≤ 50 ms |`,
+    ...(['dynamodb', 'agents', 'world', 'relay'] as const).map(
+      (k) =>
+        `| CPU of the ${k} process during the run | ${fmt(m((r) => r.processCpu[k]))} | ${rows.map((r) => fmt(r.processCpu[k])).join(', ')} | — |`,
+    ),
   ].join('\n');
   console.log(table);
   if (process.env.BENCH_RECORD === '1') {
