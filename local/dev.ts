@@ -6,7 +6,7 @@ import { join, resolve } from 'node:path';
 import { serve } from '@hono/node-server';
 import './polyfills.js';
 import type { ReleaseDetailView } from '../cli/client.js';
-import { createAwsClients } from '../core/aws.js';
+import { createAwsClients, createDynamoDbClient } from '../core/aws.js';
 import { ConfigError, ConflictError, UnauthorizedError } from '../core/errors.js';
 import { createLogger, type Logger } from '../core/log.js';
 import type { Package } from '../core/model/index.js';
@@ -171,13 +171,19 @@ export const startDevStack = async (options: DevOptions = {}): Promise<DevStack>
       credentials: DEV_CREDENTIALS,
       s3ForcePathStyle: true,
     });
+    // The job writes of the relay (and of everything else here) as `gsm relay` sends them (relay/main.ts).
+    const updates = createDynamoDbClient(
+      { region: DEV_REGION, endpoints: { dynamodb: dynamo.endpoint }, credentials: DEV_CREDENTIALS },
+      { cacheMiddleware: true },
+    );
     stops.push(async () => {
       clients.dynamodb.destroy();
+      updates.destroy();
       clients.s3.destroy();
       clients.sfn.destroy();
     });
     await ensureTable(clients.dynamodb, DEV_TABLE);
-    const store = createStore({ documents: clients.documents, table: DEV_TABLE });
+    const store = createStore({ documents: clients.documents, table: DEV_TABLE, updates });
 
     // The trigger reads GSM_STATE_MACHINE_INTAKE when its module loads: the machines come first.
     // The API starts the action and release machines; the relay polls their activity.
