@@ -253,14 +253,20 @@ const main = async () => {
     children.push(poller);
     await poller.next();
 
-    const ddb = createDynamoDbClient(
-      { region: 'us-east-1', endpoints: { dynamodb: db.dynamodb }, credentials: LOCAL_CREDENTIALS },
-      {
-        maxRequests: relayConfig({ relayId: 'x', activityArn: ready.activityArn, masterSecret: MASTER })
-          .dynamoDbMaxRequests,
-      },
-    );
-    const store = createStore({ documents: createDocumentClient(ddb), table: TABLE });
+    // The relay's clients as `gsm relay` builds them (relay/main.ts).
+    const relayAws = {
+      region: 'us-east-1',
+      endpoints: { dynamodb: db.dynamodb },
+      credentials: LOCAL_CREDENTIALS,
+    };
+    const maxRequests = relayConfig({
+      relayId: 'x',
+      activityArn: ready.activityArn,
+      masterSecret: MASTER,
+    }).dynamoDbMaxRequests;
+    const ddb = createDynamoDbClient(relayAws, { maxRequests });
+    const updates = createDynamoDbClient(relayAws, { maxRequests, cacheMiddleware: true });
+    const store = createStore({ documents: createDocumentClient(ddb), table: TABLE, updates });
     const sfn = new SFNClient({ endpoint: ready.sfn, region: 'us-east-1', credentials: LOCAL_CREDENTIALS });
     const relay = await startRelay(
       relayConfig({
@@ -276,6 +282,7 @@ const main = async () => {
       await relay.close({ graceMs: 0 });
       sfn.destroy();
       ddb.destroy();
+      updates.destroy();
     });
     // Staged as the intake would leave it, with the bench origin as its one verified origin.
     for (const pkg of [v2, v3]) {
