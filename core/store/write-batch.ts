@@ -1,14 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { UpdateItemCommand } from '@aws-sdk/client-dynamodb';
-import {
-  BatchGetCommand,
-  type BatchGetCommandOutput,
-  TransactWriteCommand,
-  UpdateCommand,
-} from '@aws-sdk/lib-dynamodb';
+import { TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
-import { GsmError } from '../errors.js';
-import { type Item, isConditionFailure, type StoreContext } from './dynamo.js';
+import { getItems, type Item, isConditionFailure, type StoreContext } from './dynamo.js';
 import type { Key } from './keys.js';
 import { TABLE } from './table.js';
 
@@ -16,7 +10,6 @@ import { TABLE } from './table.js';
 const TRANSACT_MAX_ITEMS = 100;
 const TRANSACT_MAX_BYTES = 3 * 1024 * 1024;
 const BATCH_GET_MAX = 100;
-const READ_ATTEMPTS = 8;
 /**
  * Batch calls of one kind in flight at once. What arrives while they are out waits and leaves
  * as the next batch, so batches grow with the load instead of one call per write.
@@ -230,21 +223,9 @@ export class WriteBatcher {
   }
 
   async #readBatch(batch: Pending<Key, Item | undefined>[]): Promise<void> {
+    const keys = [...new Map(batch.map(({ input }) => [keyText(input), input])).values()];
     const found = new Map<string, Item>();
-    let keys: Key[] | undefined = [...new Map(batch.map(({ input }) => [keyText(input), input])).values()];
-    for (let attempt = 0; keys && keys.length > 0; attempt++) {
-      if (attempt === READ_ATTEMPTS)
-        throw new GsmError('E_UNAVAILABLE', 'items could not be read; try again');
-      // Unprocessed keys are throttling: sent again after a short, growing pause.
-      if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, 10 * 2 ** Math.min(attempt, 6)));
-      const out: BatchGetCommandOutput = await this.#ctx.documents.send(
-        new BatchGetCommand({ RequestItems: { [this.#ctx.table]: { Keys: keys, ConsistentRead: true } } }),
-      );
-      for (const item of out.Responses?.[this.#ctx.table] ?? []) {
-        found.set(keyText(item), item);
-      }
-      keys = out.UnprocessedKeys?.[this.#ctx.table]?.Keys as Key[] | undefined;
-    }
+    for (const item of await getItems(this.#ctx, keys)) found.set(keyText(item), item);
     for (const { input, resolve } of batch) resolve(found.get(keyText(input)));
   }
 }
