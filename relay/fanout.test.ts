@@ -19,6 +19,21 @@ describe('relay fan-out (local Step Functions, dynalite, agents on 127.0.0.1)', 
     await stack.addHost(hostId, agent.port);
     return agent;
   };
+  const scriptedFleet = async (
+    prefix: string,
+    size: number,
+    options: Omit<ScriptedAgentOptions, 'hostId'>,
+  ) => {
+    const fleet: ScriptedAgent[] = [];
+    for (let i = 0; i < size; i++) fleet.push(await scripted(`${prefix}-${i}`, options));
+    return fleet;
+  };
+  const statusShard = (parentId: string, fleet: ScriptedAgent[], maxConcurrency: number) =>
+    shard(
+      parentId,
+      fleet.map((a) => ({ hostId: a.hostId, action: 'status' })),
+      { maxConcurrency },
+    );
 
   beforeAll(async () => {
     stack = await startRelayStack();
@@ -70,16 +85,9 @@ describe('relay fan-out (local Step Functions, dynalite, agents on 127.0.0.1)', 
   it('never has more than maxConcurrency jobs of a shard in flight at the agents', async () => {
     // Prepare
     const tracker = { now: 0, peak: 0 };
-    const fleet: ScriptedAgent[] = [];
-    for (let i = 0; i < 12; i++) fleet.push(await scripted(`mc-${i}`, { jobMs: 150, tracker }));
+    const fleet = await scriptedFleet('mc', 12, { jobMs: 150, tracker });
     // Act
-    const { output } = await stack.run(
-      shard(
-        'act-mc',
-        fleet.map((a) => ({ hostId: a.hostId, action: 'status' })),
-        { maxConcurrency: 3 },
-      ),
-    );
+    const { output } = await stack.run(statusShard('act-mc', fleet, 3));
     // Assess
     expect(output?.counts.succeeded).toBe(12);
     expect(tracker.peak).toBe(3);
@@ -87,26 +95,35 @@ describe('relay fan-out (local Step Functions, dynalite, agents on 127.0.0.1)', 
 
   it('reads the hosts of a shard in one batch and the error budget once per refresh, not once per job', async () => {
     // Prepare: 20 hosts dispatched at once, so every lane checks the budget in the same instant.
-    const fleet: ScriptedAgent[] = [];
-    for (let i = 0; i < 20; i++) fleet.push(await scripted(`rd-${i}`, { jobMs: 20 }));
+    const fleet = await scriptedFleet('rd', 20, { jobMs: 20 });
     const hostReads = vi.spyOn(stack.db.store.hosts, 'find');
     const hostBatches = vi.spyOn(stack.db.store.hosts, 'findMany');
     const budgetReads = vi.spyOn(stack.db.store.counters, 'get');
     try {
       // Act
-      const { output } = await stack.run(
-        shard(
-          'act-reads',
-          fleet.map((a) => ({ hostId: a.hostId, action: 'status' })),
-          { maxConcurrency: 20 },
-        ),
-      );
+      const { output } = await stack.run(statusShard('act-reads', fleet, 20));
       // Assess
       expect(output?.counts.succeeded).toBe(20);
       expect(hostBatches).toHaveBeenCalledTimes(1);
       expect(hostReads).not.toHaveBeenCalled();
       // The first dispatches share one read; later ones re-read at most every 100 ms of a ~40 ms shard.
       expect(budgetReads.mock.calls.length).toBeLessThanOrEqual(3);
+    } finally {
+      vi.restoreAllMocks();
+    }
+  });
+
+  it('a failed batch read of the hosts only costs each job its own read', async () => {
+    // Prepare
+    const fleet = await scriptedFleet('rdf', 4, { jobMs: 20 });
+    const hostReads = vi.spyOn(stack.db.store.hosts, 'find');
+    vi.spyOn(stack.db.store.hosts, 'findMany').mockRejectedValueOnce(new Error('throttled'));
+    try {
+      // Act
+      const { output } = await stack.run(statusShard('act-reads-fail', fleet, 4));
+      // Assess
+      expect(output?.counts).toEqual({ succeeded: 4, failed: 0, skipped: 0 });
+      expect(hostReads).toHaveBeenCalledTimes(4);
     } finally {
       vi.restoreAllMocks();
     }

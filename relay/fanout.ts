@@ -153,7 +153,12 @@ export const runShard = async (
     deps.store.jobs.createMany(
       input.jobs.map((spec) => newJobOf({ spec, parentType: input.parentType, parentId: input.parentId })),
     ),
-    deps.hosts?.prefetch(input.jobs.map((spec) => spec.hostId)),
+    // Only a shortcut: if the batch read fails, each job reads its own host as before.
+    deps.hosts
+      ?.prefetch(input.jobs.map((spec) => spec.hostId))
+      .catch((error: unknown) =>
+        logger.warn({ err: error }, 'could not read the shard’s hosts in one batch'),
+      ),
   ]);
   const results: (HostJobOutcome | undefined)[] = new Array(input.jobs.length);
   let next = 0;
