@@ -9,6 +9,8 @@
 // (process.cpuUsage of this process / jobs, goal ≤ 2 ms; the execution is started and polled from the
 // world process, so this process does nothing but relay); p99 of GET /v1/hosts polled during the
 // run (goal ≤ 50 ms). Median of BENCH_RUNS (≥ 3). BENCH_PROFILE=dir: a CPU profile of each child.
+// Also each process's CPU over every fleet run. BENCH_UPDATES_CLIENT=0 leaves out the relay's
+// cached update client (StoreContext.updates), for an A/B run against it.
 import { readFileSync } from 'node:fs';
 import { appendFile, mkdtemp, rm } from 'node:fs/promises';
 import { cpus, tmpdir, totalmem } from 'node:os';
