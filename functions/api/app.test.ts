@@ -206,6 +206,25 @@ describe('hosts', () => {
     expect((await call('/v1/hosts/ghost', { method: 'PATCH', body: { port: 1 } })).status).toBe(404);
   });
 
+  it('shares list reads, yet shows its own writes at once and says the age of what it serves', async () => {
+    const ids = async () => {
+      const res = await call('/v1/hosts?tag=share=yes');
+      expect(Number(res.headers.get('age'))).toBeGreaterThanOrEqual(0);
+      return ((await res.json()) as { items: { id: string; status: string }[] }).items;
+    };
+    await call('/v1/hosts', { method: 'POST', body: host('share-1', { share: 'yes' }) });
+    expect((await ids()).map((h) => h.id)).toEqual(['share-1']);
+    await call('/v1/hosts', { method: 'POST', body: host('share-2', { share: 'yes' }) });
+    expect((await ids()).map((h) => h.id)).toEqual(['share-1', 'share-2']);
+    await call('/v1/hosts/share-1', { method: 'PATCH', body: { tags: { share: 'no' } } });
+    expect((await ids()).map((h) => h.id)).toEqual(['share-2']);
+    // The host monitor writes straight to the store: the shared page shows it once it ages.
+    await api.store.hosts.observe('share-2', { status: 'online' });
+    expect((await ids())[0]?.status).not.toBe('online');
+    await new Promise((resolve) => setTimeout(resolve, 2_100));
+    expect((await ids())[0]?.status).toBe('online');
+  });
+
   it('deletes (204), then the host is gone (404)', async () => {
     await call('/v1/hosts', { method: 'POST', body: host('gone-1') });
     expect((await call('/v1/hosts/gone-1', { method: 'DELETE' })).status).toBe(204);

@@ -1,4 +1,5 @@
 import { createRoute, z } from '@hono/zod-openapi';
+import type { Page } from '../../../core/model/index.js';
 import {
   HostInput,
   HostPatch,
@@ -12,6 +13,7 @@ import type { Store } from '../../../core/store/types.js';
 import { requireRole } from '../middleware/auth.js';
 import { router } from '../router.js';
 import { IdParam, jsonBody, ok, PageQuery, pageOf, problems } from '../schemas.js';
+import { createSharedReads, type SharedReads } from '../shared-reads.js';
 
 /** `?tag=region=eu&tag=group=demo`: every tag must match. */
 const TagSelector = z
@@ -29,6 +31,8 @@ const listHosts = createRoute({
   method: 'get',
   path: '/',
   summary: 'List hosts, sorted by id; filter by tag and role',
+  description:
+    "One read of each page serves every caller of this API for up to a second (refreshed in the background up to two), so a page may lag the monitor's last sweep by that much; the answer's `Age` header says by how many whole seconds. Writes through this API show at once.",
   request: { query: ListQuery },
   responses: { 200: ok(pageOf(PublicHost)), ...problems(400, 401) },
 });
@@ -79,17 +83,33 @@ const deleteHost = createRoute({
   responses: { 204: { description: 'deleted' }, ...problems(401, 403, 404) },
 });
 
-export const hostRoutes = (store: Store, agentSecretFor?: (hostId: string) => string) =>
+type PublicHostPage = Page<z.infer<typeof PublicHost>>;
+
+/**
+ * `pages` shares each list read among this process's callers (see `createSharedReads`); give
+ * `createSharedReads({ maxAgeMs: 0, maxStaleMs: 0 })` to read the store on every call.
+ */
+export const hostRoutes = (
+  store: Store,
+  agentSecretFor?: (hostId: string) => string,
+  pages: SharedReads<PublicHostPage> = createSharedReads(),
+) =>
   router()
     .openapi(listHosts, async (c) => {
       const { tag, role, limit, cursor } = c.req.valid('query');
       const selectors = tag === undefined ? [] : Array.isArray(tag[0]) ? (tag as [string, string][]) : [tag];
       const tags = selectors.length > 0 ? Object.fromEntries(selectors as [string, string][]) : undefined;
-      const page = await store.hosts.list({ tags, role, limit, cursor });
-      return c.json({ items: page.items.map(toPublicHost), next: page.next }, 200);
+      const key = JSON.stringify([selectors.toSorted(), role, limit, cursor]);
+      const { value, readAt } = await pages.get(key, async () => {
+        const page = await store.hosts.list({ tags, role, limit, cursor });
+        return { items: page.items.map(toPublicHost), next: page.next };
+      });
+      c.header('Age', String(Math.max(0, Math.floor((Date.now() - readAt) / 1000))));
+      return c.json(value, 200);
     })
     .openapi(createHost, async (c) => {
       const host = await store.hosts.create(c.req.valid('json'));
+      pages.invalidate();
       c.get('logger').info({ hostId: host.id }, 'host registered');
       // Legacy agents authenticate with their own legacyKey; v2 agents get their secret here, once.
       const agentSecret = host.protocol === 'v2' && agentSecretFor ? agentSecretFor(host.id) : undefined;
@@ -98,11 +118,13 @@ export const hostRoutes = (store: Store, agentSecretFor?: (hostId: string) => st
     .openapi(getHost, async (c) => c.json(toPublicHost(await store.hosts.get(c.req.valid('param').id)), 200))
     .openapi(patchHost, async (c) => {
       const host = await store.hosts.update(c.req.valid('param').id, c.req.valid('json'));
+      pages.invalidate();
       return c.json(toPublicHost(host), 200);
     })
     .openapi(deleteHost, async (c) => {
       const { id } = c.req.valid('param');
       await store.hosts.remove(id);
+      pages.invalidate();
       c.get('logger').info({ hostId: id }, 'host removed');
       return c.body(null, 204);
     });
