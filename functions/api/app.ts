@@ -18,6 +18,7 @@ import { jobRoutes } from './routes/jobs.js';
 import { keyRoutes } from './routes/keys.js';
 import { originRoutes } from './routes/origins.js';
 import { packageRoutes } from './routes/packages.js';
+import { releaseRecordReads } from './routes/release-detail.js';
 import { releaseWorkflowRoutes } from './routes/release-workflow.js';
 import { releaseRoutes } from './routes/releases.js';
 
@@ -55,7 +56,13 @@ export const createApp = (deps: ApiDeps) => {
     .route('/v1/hosts', hostRoutes(store, deps.agentSecretFor))
     .route('/v1/origins', originRoutes(store))
     .route('/v1/packages', packageRoutes(store, deps.objects, deps.workflows))
-    .route('/v1/releases', releaseRoutes(store, deps.workflows, createReleaseJobsView(store, { logger })))
+    .route(
+      '/v1/releases',
+      releaseRoutes(store, deps.workflows, {
+        jobsView: createReleaseJobsView(store, { logger }),
+        records: releaseRecordReads({ logger }),
+      }),
+    )
     .route('/v1/releases', releaseWorkflowRoutes(store, deps.workflows))
     .route('/v1/jobs', jobRoutes(store))
     .route('/v1/actions', actionRoutes(store, deps.workflows))

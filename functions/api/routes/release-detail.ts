@@ -3,6 +3,7 @@ import { executionConsoleUrl } from '../../../core/console-link.js';
 import { Job, type JobState, Release } from '../../../core/model/index.js';
 import type { Store } from '../../../core/store/types.js';
 import { type ReleaseJobsView, readReleaseJobs } from '../release-jobs-view.js';
+import { createSharedReads, type SharedReads, type SharedReadsOptions } from '../shared-reads.js';
 
 const WaveView = z.object({
   index: z.number().int(),
@@ -67,16 +68,38 @@ export interface ReleaseSnapshot {
   readonly jobsReadAt: string;
 }
 
+/** Where a release's detail is read from: shared reads of this process, or straight from the store. */
+export interface ReleaseReads {
+  /** The jobs, shared (at most a second old). */
+  readonly jobsView?: ReleaseJobsView;
+  /** The records, shared for a fraction of a second (see `releaseRecordReads`). */
+  readonly records?: SharedReads<Release>;
+}
+
 /**
- * The release and its jobs; NotFoundError for an unknown id. The record is always read; the jobs
- * come from `jobsView` when given (shared, at most a second old), else straight from the store.
+ * Each release record read once for every poller of this process within 250 ms, then refreshed
+ * in the background while served (up to 2 s). Read for each call, the record was what made
+ * GET /v1/releases/:id slow during a release: its p99 was the local DynamoDB's queue behind the
+ * release's own writes (46 ms, up to 180 ms, at 100 hosts; bench/RESULTS.md). The workflow's
+ * changes show within that age; the API's own writes at once, since its routes invalidate it.
+ */
+export const releaseRecordReads = (options: SharedReadsOptions = {}): SharedReads<Release> =>
+  createSharedReads<Release>({ maxAgeMs: 250, maxStaleMs: 2_000, ...options });
+
+/**
+ * The release and its jobs; NotFoundError for an unknown id. Without `reads` both come straight
+ * from the store.
  */
 export const releaseSnapshot = async (
   store: Store,
   id: string,
-  jobsView?: ReleaseJobsView,
+  reads: ReleaseReads = {},
 ): Promise<ReleaseSnapshot> => {
-  const release = withoutToken(await store.releases.get(id));
+  const { jobsView, records } = reads;
+  const record = records
+    ? (await records.get(id, () => store.releases.get(id))).value
+    : await store.releases.get(id);
+  const release = withoutToken(record);
   const { deploys, rollbacks, readAt } = jobsView
     ? await jobsView.jobsOf(release)
     : await readReleaseJobs(store, release.id);
@@ -113,8 +136,8 @@ const jobSummary = (job: Job): ReleaseJobSummary => {
 export const releaseDetail = async (
   store: Store,
   id: string,
-  jobsView?: ReleaseJobsView,
+  reads: ReleaseReads = {},
 ): Promise<ReleaseDetail> => {
-  const { summary, jobs, jobsReadAt } = await releaseSnapshot(store, id, jobsView);
+  const { summary, jobs, jobsReadAt } = await releaseSnapshot(store, id, reads);
   return { ...summary, jobs: jobs.map(jobSummary), jobsReadAt };
 };

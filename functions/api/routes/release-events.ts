@@ -2,27 +2,29 @@ import { createRoute } from '@hono/zod-openapi';
 import { streamSSE } from 'hono/streaming';
 import { type Job, type ReleaseState, releaseHasEnded } from '../../../core/model/index.js';
 import type { Store } from '../../../core/store/types.js';
-import type { ReleaseJobsView } from '../release-jobs-view.js';
 import { router } from '../router.js';
 import { IdParam, problems } from '../schemas.js';
-import { type ReleaseSnapshot, type ReleaseSummary, releaseSnapshot } from './release-detail.js';
+import {
+  type ReleaseReads,
+  type ReleaseSnapshot,
+  type ReleaseSummary,
+  releaseSnapshot,
+} from './release-detail.js';
 
-export interface ReleaseEventOptions {
+export interface ReleaseEventOptions extends ReleaseReads {
   /** DynamoDB pushes nothing locally: each stream reads the release this often. */
   readonly pollMs?: number;
   /** A comment line this often keeps proxies from closing a quiet stream. */
   readonly keepAliveMs?: number;
   /** A stream ends after this long; clients reconnect (EventSource does by itself). */
   readonly maxLifeMs?: number;
-  /** Shared reads of each release's jobs, so many streams of one release cost one read. */
-  readonly jobsView?: ReleaseJobsView;
 }
 
 export const RELEASE_EVENT_DEFAULTS = {
   pollMs: 500,
   keepAliveMs: 15_000,
   maxLifeMs: 15 * 60_000,
-} as const satisfies Required<Omit<ReleaseEventOptions, 'jobsView'>>;
+} as const satisfies Required<Omit<ReleaseEventOptions, keyof ReleaseReads>>;
 
 const releaseEvents = createRoute({
   method: 'get',
@@ -64,10 +66,11 @@ const sleep = (ms: number, signal: AbortSignal) =>
  */
 export const releaseEventRoutes = (store: Store, options: ReleaseEventOptions = {}) => {
   const { pollMs, keepAliveMs, maxLifeMs } = { ...RELEASE_EVENT_DEFAULTS, ...options };
-  const { jobsView } = options;
+  // Shared reads of each release, so many streams of one release cost one read.
+  const reads: ReleaseReads = { jobsView: options.jobsView, records: options.records };
   return router().openapi(releaseEvents, async (c) => {
     // Read once before the stream opens, so an unknown id is a plain 404.
-    const first = await releaseSnapshot(store, c.req.valid('param').id, jobsView);
+    const first = await releaseSnapshot(store, c.req.valid('param').id, reads);
     const logger = c.get('logger');
     return streamSSE(
       c,
@@ -115,7 +118,7 @@ export const releaseEventRoutes = (store: Store, options: ReleaseEventOptions = 
             await stream.write(': keep-alive\n\n');
             lastWrite = Date.now();
           }
-          snapshot = await releaseSnapshot(store, snapshot.summary.id, jobsView);
+          snapshot = await releaseSnapshot(store, snapshot.summary.id, reads);
         }
       },
       async (error) => {

@@ -26,10 +26,16 @@ import { startRelease } from '../../tasks/plan-release/start.js';
 import { changedHosts } from '../../tasks/plan-rollback/rollback.js';
 import type { ApiWorkflows } from '../env.js';
 import { requireRole } from '../middleware/auth.js';
-import { createReleaseJobsView, type ReleaseJobsView } from '../release-jobs-view.js';
+import { createReleaseJobsView } from '../release-jobs-view.js';
 import { router } from '../router.js';
 import { IdParam, jsonBody, ok, PageQuery, pageOf, problems } from '../schemas.js';
-import { ReleaseDetail, releaseDetail, withoutToken } from './release-detail.js';
+import {
+  ReleaseDetail,
+  type ReleaseReads,
+  releaseDetail,
+  releaseRecordReads,
+  withoutToken,
+} from './release-detail.js';
 import { releaseEventRoutes } from './release-events.js';
 
 export { ReleaseDetail } from './release-detail.js';
@@ -269,23 +275,37 @@ const rollbackEnded = async (store: Store, workflows: ApiWorkflows | undefined, 
 export const releaseRoutes = (
   store: Store,
   workflows?: ApiWorkflows,
-  jobsView: ReleaseJobsView = createReleaseJobsView(store),
-) =>
-  router()
-    .route('/', releaseEventRoutes(store, { jobsView }))
+  reads: ReleaseReads = { jobsView: createReleaseJobsView(store), records: releaseRecordReads() },
+) => {
+  /** After a write here, even a failed one that changed something, this process's readers see it at once. */
+  const writing = async <T>(write: Promise<T>): Promise<T> => {
+    try {
+      return await write;
+    } finally {
+      reads.records?.invalidate();
+    }
+  };
+  return router()
+    .route('/', releaseEventRoutes(store, reads))
     .openapi(createRelease, async (c) => {
       const { sfn, stateMachineArn } = needWorkflows(workflows);
       const body = c.req.valid('json');
-      const release = await startRelease(
-        { store, sfn, stateMachineArn, logger: c.get('logger') },
-        { ...body, createdBy: c.get('apiKey').id, idempotencyKey: c.req.valid('header')['idempotency-key'] },
+      const release = await writing(
+        startRelease(
+          { store, sfn, stateMachineArn, logger: c.get('logger') },
+          {
+            ...body,
+            createdBy: c.get('apiKey').id,
+            idempotencyKey: c.req.valid('header')['idempotency-key'],
+          },
+        ),
       );
       return c.json(withoutToken(release), 201);
     })
     .openapi(approveRelease, async (c) => {
       const { sfn, release } = await waiting(store, workflows, c.req.valid('param').id, 'approve');
       // Running again first: were the token sent first, the next gate could park it before this write.
-      const moved = await store.releases.transition(release.id, 'running', {}, ['waiting_approval']);
+      const moved = await writing(store.releases.transition(release.id, 'running', {}, ['waiting_approval']));
       await sfn.send(
         new SendTaskSuccessCommand({ taskToken: release.approvalToken as string, output: '{}' }),
       );
@@ -295,7 +315,7 @@ export const releaseRoutes = (
     .openapi(rejectRelease, async (c) => {
       const { sfn, release } = await waiting(store, workflows, c.req.valid('param').id, 'reject');
       const reason = c.req.valid('json').reason ?? 'rejected by an operator';
-      const moved = await store.releases.transition(release.id, 'running', {}, ['waiting_approval']);
+      const moved = await writing(store.releases.transition(release.id, 'running', {}, ['waiting_approval']));
       await sfn.send(
         new SendTaskFailureCommand({
           taskToken: release.approvalToken as string,
@@ -308,7 +328,7 @@ export const releaseRoutes = (
     .openapi(cancelRelease, async (c) => {
       const id = c.req.valid('param').id;
       const reason = c.req.valid('json').reason ?? 'cancelled by an operator';
-      const release = await cancel(store, workflows, id, reason);
+      const release = await writing(cancel(store, workflows, id, reason));
       c.get('logger').info({ releaseId: id, state: release.state, reason }, 'release cancel requested');
       return c.json(withoutToken(release), 200);
     })
@@ -323,9 +343,9 @@ export const releaseRoutes = (
           withoutToken(release),
         );
       }
-      const after = live
-        ? await cancel(store, workflows, id, reason)
-        : await rollbackEnded(store, workflows, release);
+      const after = await writing(
+        live ? cancel(store, workflows, id, reason) : rollbackEnded(store, workflows, release),
+      );
       c.get('logger').info({ releaseId: id, state: after.state }, 'release rollback requested');
       return c.json(withoutToken(after), 200);
     })
@@ -334,10 +354,9 @@ export const releaseRoutes = (
       // The gate's token completes a task: it stays on the record, never in an answer.
       return c.json({ ...page, items: page.items.map(withoutToken) }, 200);
     })
-    .openapi(getRelease, async (c) =>
-      c.json(await releaseDetail(store, c.req.valid('param').id, jobsView), 200),
-    )
+    .openapi(getRelease, async (c) => c.json(await releaseDetail(store, c.req.valid('param').id, reads), 200))
     .openapi(listReleaseJobs, async (c) => {
       const release = await store.releases.get(c.req.valid('param').id);
       return c.json(await store.jobs.listByParent(release.id, c.req.valid('query')), 200);
     });
+};
