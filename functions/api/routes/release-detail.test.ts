@@ -50,4 +50,22 @@ describe('release detail over shared reads (dynalite)', () => {
 
     await expect(releaseDetail(db.store, 'rel-nope', reads)).rejects.toMatchObject({ code: 'E_NOT_FOUND' });
   });
+
+  it('builds the detail once per pair of shared reads, and anew when either changes', async () => {
+    // Neither read ages during the test: the records' clock stands still, the jobs' age is long.
+    const reads = {
+      jobsView: createReleaseJobsView(db.store, { maxAgeMs: 60_000, maxStaleMs: 120_000 }),
+      records: releaseRecordReads({ now: () => 0 }),
+    };
+    const { id } = await pending();
+    const first = await releaseDetail(db.store, id, reads);
+    expect(await releaseDetail(db.store, id, reads)).toBe(first);
+    await db.store.releases.transition(id, 'running');
+    reads.records.invalidate();
+    const moved = await releaseDetail(db.store, id, reads);
+    expect(moved).not.toBe(first);
+    expect(moved.state).toBe('running');
+    // Straight from the store, every call is its own read.
+    expect(await releaseDetail(db.store, id)).not.toBe(await releaseDetail(db.store, id));
+  });
 });
