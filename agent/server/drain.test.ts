@@ -96,4 +96,19 @@ describe('drainPlayers', () => {
     expect(result.players).toBeUndefined();
     expect(isGameError(result.lastError, 'E_QUERY_TIMEOUT')).toBe(true);
   });
+
+  it('ends at once for a game without a player query, instead of waiting out the timeout', async () => {
+    const tcpOnly = { ...demo, health: { kind: 'tcp' as const, timeoutMs: 500 } };
+    const polls: unknown[] = [];
+    const result = await drainPlayers(tcpOnly, target(), {
+      intervalMs: 50,
+      timeoutMs: 60_000,
+      onPoll: (poll) => polls.push(poll),
+    });
+    expect(result).toMatchObject({ drained: false, unsupported: true, aborted: false, polls: 1 });
+    expect(result.players).toBeUndefined();
+    expect(isGameError(result.lastError, 'E_QUERY_UNSUPPORTED')).toBe(true);
+    expect(result.waitedMs).toBeLessThan(5000);
+    expect(polls).toEqual([]);
+  });
 });

@@ -1,4 +1,5 @@
 import type { GameDefinition } from '../games/definitions.js';
+import { isGameError } from '../games/errors.js';
 import { type GameStatus, type QueryTarget, queryGame } from '../games/query.js';
 
 export interface DrainOptions {
@@ -26,6 +27,11 @@ export interface DrainResult {
   readonly aborted: boolean;
   /** The last query failure, when the last poll failed. */
   readonly lastError?: unknown;
+  /**
+   * True when the game has no query that counts players (a `tcp` health check): the drain ended
+   * at once, since waiting could never learn more.
+   */
+  readonly unsupported?: boolean;
 }
 
 const sleep = (ms: number, signal?: AbortSignal): Promise<void> =>
@@ -43,7 +49,9 @@ const sleep = (ms: number, signal?: AbortSignal): Promise<void> =>
 /**
  * Before a stop: polls the server's player count through its query protocol until it reaches
  * zero or the drain timeout passes. A failed query does not count as empty (a server that
- * stopped answering may still hold players); polling goes on until the timeout. Never throws
+ * stopped answering may still hold players); polling goes on until the timeout. A game whose
+ * definition has no player query ends the drain at once (`unsupported`): waiting out the whole
+ * timeout, 300 s by default, on every host of a release would tell nobody anything. Never throws
  * for query failures; an aborted drain resolves with `aborted: true`.
  */
 export const drainPlayers = async (
@@ -71,6 +79,9 @@ export const drainPlayers = async (
     }
     polls++;
     const waitedMs = Date.now() - started;
+    if (isGameError(lastError, 'E_QUERY_UNSUPPORTED')) {
+      return { drained: false, players, waitedMs, polls, aborted: false, lastError, unsupported: true };
+    }
     options.onPoll?.({ players, waitedMs, error: lastError });
     if (lastError === undefined && players === 0) {
       return { drained: true, players, waitedMs, polls, aborted: false };

@@ -133,7 +133,9 @@ export const stopServer = async (
     ctx.log(
       drain.drained
         ? `drained in ${drain.waitedMs} ms`
-        : `drain timed out with ${drain.players ?? 'unknown'} player(s); stopping anyway`,
+        : drain.unsupported
+          ? `drain: game '${def.name}' has no player query (health: ${def.health.kind}); stopping without waiting`
+          : `drain timed out with ${drain.players ?? 'unknown'} player(s); stopping anyway`,
     );
   }
   ctx.progress('stop');
