@@ -47,17 +47,19 @@ const releaseFingerprint = ({ updatedAt: _at, ...summary }: ReleaseSummary) => J
 const jobFingerprint = (job: Job) =>
   JSON.stringify([job.state, job.progress ?? null, job.error ?? null, job.logTail ?? null]);
 
-const sleep = (ms: number, signal: AbortSignal) =>
+/**
+ * A stream sleeps between polls for up to 15 minutes on one signal: each sleep takes its abort
+ * listener back when it ends, or they piled up (1,800 a stream at the default poll).
+ */
+export const sleepUnlessAborted = (ms: number, signal: AbortSignal) =>
   new Promise<void>((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    signal.addEventListener(
-      'abort',
-      () => {
-        clearTimeout(timer);
-        resolve();
-      },
-      { once: true },
-    );
+    const done = () => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
   });
 
 /**
@@ -112,7 +114,7 @@ export const releaseEventRoutes = (store: Store, options: ReleaseEventOptions = 
             return;
           }
           if (stop.signal.aborted || Date.now() >= deadline) return;
-          await sleep(Math.min(pollMs, Math.max(0, deadline - Date.now())), stop.signal);
+          await sleepUnlessAborted(Math.min(pollMs, Math.max(0, deadline - Date.now())), stop.signal);
           if (stop.signal.aborted) return;
           if (Date.now() - lastWrite >= keepAliveMs) {
             await stream.write(': keep-alive\n\n');
