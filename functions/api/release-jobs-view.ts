@@ -2,6 +2,7 @@ import type { Logger } from '../../core/log.js';
 import { type Job, type Release, releaseHasEnded, rollbackParentId } from '../../core/model/index.js';
 import type { Store } from '../../core/store/types.js';
 import { allJobs } from '../tasks/plan-rollback/rollback.js';
+import { rememberNewest } from './shared-reads.js';
 
 /** A release's host jobs as read at one moment: deploys (by host id), then rollbacks. */
 export interface ReleaseJobs {
@@ -82,16 +83,7 @@ export const createReleaseJobsView = (
   /** When each pending read began. */
   const pendingSince = new Map<string, number>();
 
-  const remember = (id: string, jobs: ReleaseJobs) => {
-    const current = reads.get(id);
-    if (current && current.readAt > jobs.readAt) return;
-    reads.delete(id);
-    reads.set(id, jobs);
-    if (reads.size > maxReleases) {
-      const oldest = reads.keys().next().value;
-      if (oldest !== undefined) reads.delete(oldest);
-    }
-  };
+  const remember = (id: string, jobs: ReleaseJobs) => rememberNewest(reads, id, jobs, maxReleases);
 
   const refresh = (id: string): Promise<ReleaseJobs> => {
     const readAt = now();

@@ -27,6 +27,27 @@ export interface SharedReads<T> {
 }
 
 /**
+ * Keeps `read` under `key` unless a newer read is already there, as the most recently used entry
+ * of a map that holds at most `maxEntries` (a Map iterates in insertion order, so the first key
+ * is the least recently remembered).
+ */
+export const rememberNewest = <R extends { readonly readAt: number }>(
+  reads: Map<string, R>,
+  key: string,
+  read: R,
+  maxEntries: number,
+): void => {
+  const current = reads.get(key);
+  if (current && current.readAt > read.readAt) return;
+  reads.delete(key);
+  reads.set(key, read);
+  if (reads.size > maxEntries) {
+    const oldest = reads.keys().next().value;
+    if (oldest !== undefined) reads.delete(oldest);
+  }
+};
+
+/**
  * One read of a store query for every caller of this process within a short age. A console tab
  * and a CLI each poll the hosts list several times a second during a release; reading and
  * parsing a page of 50 host records for each poll made every poll cost a database round trip
@@ -44,16 +65,7 @@ export const createSharedReads = <T>(options: SharedReadsOptions = {}): SharedRe
   const reads = new Map<string, SharedRead<T>>();
   const pending = new Map<string, { readonly read: Promise<SharedRead<T>>; readonly generation: number }>();
 
-  const remember = (key: string, read: SharedRead<T>) => {
-    const current = reads.get(key);
-    if (current && current.readAt > read.readAt) return;
-    reads.delete(key);
-    reads.set(key, read);
-    if (reads.size > maxEntries) {
-      const oldest = reads.keys().next().value;
-      if (oldest !== undefined) reads.delete(oldest);
-    }
-  };
+  const remember = (key: string, read: SharedRead<T>) => rememberNewest(reads, key, read, maxEntries);
 
   const start = (key: string, load: () => Promise<T>): Promise<SharedRead<T>> => {
     const begun = { readAt: now(), generation };
