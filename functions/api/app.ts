@@ -21,6 +21,7 @@ import { packageRoutes } from './routes/packages.js';
 import { releaseRecordReads } from './routes/release-detail.js';
 import { releaseWorkflowRoutes } from './routes/release-workflow.js';
 import { releaseRoutes } from './routes/releases.js';
+import { createSharedReads } from './shared-reads.js';
 
 export const MAX_BODY_BYTES = 1024 * 1024;
 
@@ -57,7 +58,7 @@ export const createApp = (deps: ApiDeps) => {
   const routes = app
     .route('/v1', healthRoutes(version))
     .route('/v1/games', gameRoutes(store))
-    .route('/v1/hosts', hostRoutes(store, deps.agentSecretFor))
+    .route('/v1/hosts', hostRoutes(store, deps.agentSecretFor, createSharedReads({ logger })))
     .route('/v1/origins', originRoutes(store))
     .route('/v1/packages', packageRoutes(store, deps.objects, deps.workflows))
     .route(
