@@ -1,3 +1,4 @@
+import { sleepUnlessAborted } from '../../core/sleep.js';
 import type { GameDefinition } from '../games/definitions.js';
 import { isGameError } from '../games/errors.js';
 import { type GameStatus, type QueryTarget, queryGame } from '../games/query.js';
@@ -33,18 +34,6 @@ export interface DrainResult {
    */
   readonly unsupported?: boolean;
 }
-
-const sleep = (ms: number, signal?: AbortSignal): Promise<void> =>
-  new Promise((resolve) => {
-    if (signal?.aborted) return resolve();
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    }
-    signal?.addEventListener('abort', done, { once: true });
-  });
 
 /**
  * Before a stop: polls the server's player count through its query protocol until it reaches
@@ -89,6 +78,6 @@ export const drainPlayers = async (
     if (Date.now() >= deadline) {
       return { drained: false, players, waitedMs, polls, aborted: false, lastError };
     }
-    await sleep(Math.min(options.intervalMs, deadline - Date.now()), options.signal);
+    await sleepUnlessAborted(Math.min(options.intervalMs, deadline - Date.now()), options.signal);
   }
 };

@@ -1,11 +1,10 @@
-import { getEventListeners } from 'node:events';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../../core/log.js';
 import type { Store } from '../../../core/store/types.js';
 import { startTestDynamoDb, type TestDynamoDb } from '../../../test/helpers/dynamodb.js';
 import { type LoopbackServer, serveLoopback } from '../../../test/helpers/release-api.js';
 import { router } from '../router.js';
-import { releaseEventRoutes, sleepUnlessAborted } from './release-events.js';
+import { releaseEventRoutes } from './release-events.js';
 
 /** The stream's own limits, with short settings: a bounded life, keep-alives, no polling after a disconnect. */
 describe('the release event stream', () => {
@@ -108,20 +107,5 @@ describe('the release event stream', () => {
 
     expect(after).toBeGreaterThan(0);
     expect(reads.get(id)).toBe(after);
-  });
-});
-
-describe('the sleep between polls', () => {
-  it('takes its abort listener back when it ends, and ends at once on abort', async () => {
-    const stop = new AbortController();
-    for (let i = 0; i < 20; i++) await sleepUnlessAborted(1, stop.signal);
-    expect(getEventListeners(stop.signal, 'abort')).toHaveLength(0);
-
-    const started = Date.now();
-    const long = sleepUnlessAborted(60_000, stop.signal);
-    stop.abort();
-    await long;
-    expect(Date.now() - started).toBeLessThan(5_000);
-    expect(getEventListeners(stop.signal, 'abort')).toHaveLength(0);
   });
 });

@@ -1,6 +1,7 @@
 import { createRoute } from '@hono/zod-openapi';
 import { streamSSE } from 'hono/streaming';
 import { type Job, type ReleaseState, releaseHasEnded } from '../../../core/model/index.js';
+import { sleepUnlessAborted } from '../../../core/sleep.js';
 import type { Store } from '../../../core/store/types.js';
 import { router } from '../router.js';
 import { IdParam, problems } from '../schemas.js';
@@ -46,21 +47,6 @@ const releaseFingerprint = ({ updatedAt: _at, ...summary }: ReleaseSummary) => J
 
 const jobFingerprint = (job: Job) =>
   JSON.stringify([job.state, job.progress ?? null, job.error ?? null, job.logTail ?? null]);
-
-/**
- * A stream sleeps between polls for up to 15 minutes on one signal: each sleep takes its abort
- * listener back when it ends, or they piled up (1,800 a stream at the default poll).
- */
-export const sleepUnlessAborted = (ms: number, signal: AbortSignal) =>
-  new Promise<void>((resolve) => {
-    const done = () => {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener('abort', done, { once: true });
-  });
 
 /**
  * GET /v1/releases/:id/events. Each stream polls the store (about every `pollMs`) and sends
