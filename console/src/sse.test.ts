@@ -1,5 +1,6 @@
+import { getEventListeners } from 'node:events';
 import { describe, expect, it } from 'vitest';
-import { EventStreamParser } from './sse.js';
+import { EventStreamParser, sleep } from './sse.js';
 
 describe('EventStreamParser', () => {
   it('parses named events with ids, in chunks split anywhere', () => {
@@ -34,5 +35,24 @@ describe('EventStreamParser', () => {
     expect(parser.feed(': keep-alive\n\n\n')).toEqual([]);
     expect(parser.feed('event: end\ndata: {"state":"succeeded"}')).toEqual([]);
     expect(parser.feed('\n\n')).toEqual([{ event: 'end', data: '{"state":"succeeded"}' }]);
+  });
+});
+
+describe('sleep between reconnects', () => {
+  it('takes its abort listener back when the wait ends, so a long-lived stream does not pile them up', async () => {
+    const controller = new AbortController();
+    for (let i = 0; i < 20; i++) await sleep(1, controller.signal);
+    expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0);
+  });
+
+  it('ends at once when the signal aborts, and at once if it already had', async () => {
+    const controller = new AbortController();
+    const started = Date.now();
+    const waiting = sleep(60_000, controller.signal);
+    controller.abort();
+    await waiting;
+    await sleep(60_000, controller.signal);
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0);
   });
 });
