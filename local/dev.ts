@@ -9,7 +9,7 @@ import type { ReleaseDetailView } from '../cli/client.js';
 import { createAwsClients, createDynamoDbClient } from '../core/aws.js';
 import { ConfigError, ConflictError, UnauthorizedError } from '../core/errors.js';
 import { createLogger, type Logger } from '../core/log.js';
-import type { Package } from '../core/model/index.js';
+import type { ExecutionStatusChangeEvent, Package } from '../core/model/index.js';
 import { createStore, ensureTable } from '../core/store/index.js';
 import { createPackageObjects } from '../core/store/objects.js';
 import type { Store } from '../core/store/types.js';
@@ -140,11 +140,21 @@ export const startDevStack = async (options: DevOptions = {}): Promise<DevStack>
     });
     stops.push(() => s3.close());
 
+    // As an EventBridge rule would in AWS: executions that end unfinished go to functions/execution-ended.
+    let onExecutionEnded: (event: ExecutionStatusChangeEvent) => Promise<unknown> = async () => {};
     const sfn = await startStepFunctions({
       port: portAt(basePort, 3),
       region: DEV_REGION,
       lambdas: localLambdaHandlers,
       logger: logger.child({ component: 'stepfunctions' }),
+      onExecutionEnded: (event) => {
+        onExecutionEnded(event).catch((error: unknown) =>
+          logger.error(
+            { err: error, executionArn: event.detail.executionArn },
+            'execution-ended handler failed',
+          ),
+        );
+      },
     });
     stops.push(() => sfn.close());
 
@@ -198,6 +208,8 @@ export const startDevStack = async (options: DevOptions = {}): Promise<DevStack>
     onObjectEvent = async (event) => {
       await trigger.handler(event as Parameters<typeof trigger.handler>[0]);
     };
+    const executionEnded = await import('../functions/execution-ended/handler.js');
+    onExecutionEnded = (event) => executionEnded.handler(event);
 
     const apiKey = await ensureAdminKey(store, options.apiKey);
     const masterSecret = await devMasterSecret(data);

@@ -22,6 +22,7 @@ import type { Store } from '../core/store/types.js';
 import { planAction } from '../functions/tasks/plan-action/plan.js';
 import { recordAction } from '../functions/tasks/record-action/record.js';
 import {
+  type ExecutionEndedListener,
   type LambdaResolver,
   type StepFunctionsServer,
   startStepFunctions,
@@ -61,9 +62,12 @@ export const startWorkflowStack = async (options: {
   readonly name: string;
   readonly lambdas: LambdaResolver;
   readonly definition: (relayActivityArn: string) => unknown;
+  /** What an EventBridge rule on execution status changes would be given. */
+  readonly onExecutionEnded?: ExecutionEndedListener;
 }): Promise<ActionWorkflowStack> => {
   const server = await startStepFunctions({
     lambdas: options.lambdas,
+    ...(options.onExecutionEnded ? { onExecutionEnded: options.onExecutionEnded } : {}),
     logger: createLogger('stepfunctions-test', { level: 'silent' }),
     activityPollMs: 1_000,
   });

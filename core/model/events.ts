@@ -102,3 +102,32 @@ export const IntakeInput = z.object({
   fileName: z.string().optional(),
 });
 export type IntakeInput = z.infer<typeof IntakeInput>;
+
+export const STATES_EVENT_SOURCE = 'aws.states';
+export const EXECUTION_STATUS_CHANGE = 'Step Functions Execution Status Change';
+
+/** How an execution ended when it did not succeed: its own Finalize never ran. */
+export const UNFINISHED_EXECUTION_STATUSES = ['FAILED', 'TIMED_OUT', 'ABORTED'] as const;
+
+/**
+ * An execution's status change as EventBridge delivers it (Step Functions developer guide,
+ * "Step Functions events"). The local emulator emits the same shape when an execution ends.
+ * `input` is left out by AWS above 256 KiB (inputDetails.included false); gsm's are small.
+ */
+export const ExecutionStatusChangeEvent = z.object({
+  ...Envelope,
+  source: z.literal(STATES_EVENT_SOURCE),
+  'detail-type': z.literal(EXECUTION_STATUS_CHANGE),
+  detail: z.object({
+    executionArn: z.string().min(1),
+    stateMachineArn: z.string().min(1),
+    name: z.string().min(1),
+    status: z.enum(['RUNNING', 'SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED', 'PENDING_REDRIVE']),
+    startDate: z.number().optional(),
+    stopDate: z.number().nullish(),
+    input: z.string().nullish(),
+    error: z.string().nullish(),
+    cause: z.string().nullish(),
+  }),
+});
+export type ExecutionStatusChangeEvent = z.infer<typeof ExecutionStatusChangeEvent>;

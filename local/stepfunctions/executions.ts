@@ -14,6 +14,7 @@ import { SfnError } from './errors.js';
 import { dataDetails, History } from './history.js';
 import type { LambdaResolver } from './lambda.js';
 import type { StateMachineRecord } from './state-machines.js';
+import { type ExecutionEndedListener, statusChangeEvent } from './status-events.js';
 import { runTask, type TaskRunContext } from './task-runner.js';
 import type { TaskRegistry } from './tasks.js';
 
@@ -57,6 +58,8 @@ export interface ExecutionDeps {
   readonly lambdas: LambdaResolver | undefined;
   readonly activityExists: (activityArn: string) => boolean;
   readonly logger: Logger;
+  /** EventBridge's "Execution Status Change" for each execution that ends, except at close. */
+  readonly onExecutionEnded?: ExecutionEndedListener;
 }
 
 type Handlers = NonNullable<NonNullable<RunOptions['overrides']>['taskResourceLocalHandlers']>;
@@ -96,6 +99,7 @@ const failureOf = (error: unknown): Outcome => {
 export class Executions {
   private readonly records = new Map<string, ExecutionRecord>();
   private readonly aborts = new Map<string, () => void>();
+  private closing = false;
 
   constructor(private readonly deps: ExecutionDeps) {}
 
@@ -172,6 +176,8 @@ export class Executions {
   }
 
   abortAll(): void {
+    // The whole local stack is stopping: nobody is left to act on these executions' ends.
+    this.closing = true;
     for (const record of this.records.values()) {
       if (record.status === 'RUNNING')
         this.finish(record, 'ABORTED', { cause: 'the local Step Functions server closed' });
@@ -250,5 +256,14 @@ export class Executions {
     this.aborts.delete(record.arn);
     if (status === 'ABORTED') abort?.();
     this.deps.logger.debug({ executionArn: record.arn, status }, 'execution finished');
+    if (this.deps.onExecutionEnded && !this.closing) {
+      const event = statusChangeEvent(this.deps.scope, record);
+      // A listener's failure is its own to report; the execution has ended either way.
+      try {
+        this.deps.onExecutionEnded(event);
+      } catch (error) {
+        this.deps.logger.error({ err: error, executionArn: record.arn }, 'execution-ended listener failed');
+      }
+    }
   }
 }

@@ -7,10 +7,12 @@ import { Executions } from './executions.js';
 import type { LambdaResolver } from './lambda.js';
 import { createSfnHttpServer } from './server.js';
 import { Registry } from './state-machines.js';
+import type { ExecutionEndedListener } from './status-events.js';
 import { TaskRegistry } from './tasks.js';
 
 export { SfnError, type SfnErrorType } from './errors.js';
 export type { LambdaContext, LambdaHandler, LambdaResolver } from './lambda.js';
+export type { ExecutionEndedListener } from './status-events.js';
 
 export interface StepFunctionsOptions {
   readonly host?: string;
@@ -21,6 +23,8 @@ export interface StepFunctionsOptions {
   readonly logger?: Logger;
   /** How long GetActivityTask waits for work before answering empty; AWS holds it 60 s. */
   readonly activityPollMs?: number;
+  /** What an EventBridge rule on "Step Functions Execution Status Change" would get, per ended execution. */
+  readonly onExecutionEnded?: ExecutionEndedListener;
 }
 
 export interface StepFunctionsServer {
@@ -53,6 +57,7 @@ export async function startStepFunctions(options: StepFunctionsOptions = {}): Pr
     lambdas: options.lambdas,
     activityExists: (arn) => registry.hasActivity(arn),
     logger,
+    ...(options.onExecutionEnded ? { onExecutionEnded: options.onExecutionEnded } : {}),
   });
   const operations = createOperations({
     scope,

@@ -1,0 +1,154 @@
+import { NotFoundError, StateConflictError } from '../../core/errors.js';
+import type { Logger } from '../../core/log.js';
+import {
+  ExecutionStatusChangeEvent,
+  isTerminalActionState,
+  rollbackExecutionName,
+  TERMINAL_RELEASE_STATES,
+  UNFINISHED_EXECUTION_STATUSES,
+} from '../../core/model/index.js';
+import type { Store } from '../../core/store/types.js';
+
+/**
+ * An execution of the release or action machine that ended without reaching its own last
+ * task (stopped by hand in the console, timed out, failed outside every Catch) leaves its
+ * record running and, for a release, its hosts locked: every later release on those hosts
+ * would be refused as busy. This settles what the workflow could not: the record ends with
+ * why, and the hosts are free. It acts only on the record that execution was running, and
+ * only while that record is unfinished, so a redelivered event, a late event for an older
+ * rollback attempt, or an event for a run that did finalize changes nothing.
+ */
+
+export interface SettleDeps {
+  readonly store: Store;
+  readonly logger?: Logger;
+}
+
+export type SettleOutcome =
+  | { readonly settled: 'release' | 'rollback' | 'action'; readonly id: string; readonly reason: string }
+  | { readonly settled: 'nothing'; readonly why: string };
+
+interface ExecutionInput {
+  readonly releaseId?: unknown;
+  readonly actionId?: unknown;
+  readonly mode?: unknown;
+}
+
+const parseInput = (raw: string | null | undefined): ExecutionInput | undefined => {
+  if (!raw) return undefined;
+  try {
+    const value: unknown = JSON.parse(raw);
+    return typeof value === 'object' && value !== null ? (value as ExecutionInput) : undefined;
+  } catch {
+    return undefined;
+  }
+};
+
+const endedHow = ({ name, status, error, cause }: ExecutionStatusChangeEvent['detail']): string => {
+  const detail = [error, cause].filter(Boolean).join(': ');
+  return `the workflow execution ${name} ended ${status}${detail ? ` (${detail})` : ''}`;
+};
+
+const nothing = (why: string): SettleOutcome => ({ settled: 'nothing', why });
+
+/** A record another writer ended meanwhile is as good as settled. */
+const unlessConflict = async <T>(write: Promise<T>): Promise<T | undefined> =>
+  write.catch((error: unknown) => {
+    if (error instanceof StateConflictError) return undefined;
+    throw error;
+  });
+
+const settleRelease = async (
+  { store, logger }: SettleDeps,
+  detail: ExecutionStatusChangeEvent['detail'],
+  releaseId: string,
+  rollback: boolean,
+): Promise<SettleOutcome> => {
+  const release = await store.releases.get(releaseId).catch((error: unknown) => {
+    if (error instanceof NotFoundError) return undefined;
+    throw error;
+  });
+  if (!release) return nothing(`release ${releaseId} does not exist`);
+  if (rollback) {
+    if (release.rollbackRequestedAt === undefined) return nothing('no rollback of it is pending');
+    // Each rollback attempt is its own execution: a late event for an older one must not end a newer one.
+    if (detail.name !== rollbackExecutionName(release.id, release.rollbackAttempts)) {
+      return nothing(`execution ${detail.name} is not the pending rollback`);
+    }
+    const reason = `${endedHow(detail)} before the rollback finished`;
+    await store.releases.endRollback(release.id, reason);
+    await store.hostLocks.release(release.id, release.hostIds);
+    logger?.warn({ releaseId, executionArn: detail.executionArn, reason }, 'unfinished rollback settled');
+    return { settled: 'rollback', id: release.id, reason };
+  }
+  if (release.executionArn ? release.executionArn !== detail.executionArn : detail.name !== release.id) {
+    return nothing(`execution ${detail.name} is not the one running release ${release.id}`);
+  }
+  if (TERMINAL_RELEASE_STATES.includes(release.state))
+    return nothing(`release ${release.id} is ${release.state}`);
+  const cancelled = release.cancelRequestedAt !== undefined;
+  const reason = `${endedHow(detail)} before the release was finalized${
+    cancelled ? `; ${release.cancelReason ?? 'cancelled by an operator'}` : ''
+  }`;
+  await unlessConflict(store.releases.transition(release.id, cancelled ? 'cancelled' : 'failed', { reason }));
+  await store.hostLocks.release(release.id, release.hostIds);
+  logger?.warn({ releaseId, executionArn: detail.executionArn, reason }, 'unfinished release settled');
+  return { settled: 'release', id: release.id, reason };
+};
+
+const settleAction = async (
+  { store, logger }: SettleDeps,
+  detail: ExecutionStatusChangeEvent['detail'],
+  actionId: string,
+): Promise<SettleOutcome> => {
+  const action = await store.actions.get(actionId).catch((error: unknown) => {
+    if (error instanceof NotFoundError) return undefined;
+    throw error;
+  });
+  if (!action) return nothing(`action ${actionId} does not exist`);
+  if (action.executionArn ? action.executionArn !== detail.executionArn : detail.name !== action.id) {
+    return nothing(`execution ${detail.name} is not the one running action ${action.id}`);
+  }
+  if (isTerminalActionState(action.state)) return nothing(`action ${action.id} is ${action.state}`);
+  const reason = `${endedHow(detail)} before the results were recorded`;
+  await unlessConflict(store.actions.transition(action.id, 'failed', { reason }));
+  logger?.warn({ actionId, executionArn: detail.executionArn, reason }, 'unfinished action settled');
+  return { settled: 'action', id: action.id, reason };
+};
+
+export const settleEndedExecution = async (
+  deps: SettleDeps,
+  event: ExecutionStatusChangeEvent,
+): Promise<SettleOutcome> => {
+  const { detail } = event;
+  if (!(UNFINISHED_EXECUTION_STATUSES as readonly string[]).includes(detail.status)) {
+    return nothing(`the execution is ${detail.status}`);
+  }
+  const input = parseInput(detail.input);
+  if (typeof input?.releaseId === 'string') {
+    return settleRelease(deps, detail, input.releaseId, input.mode === 'rollback');
+  }
+  if (typeof input?.actionId === 'string') return settleAction(deps, detail, input.actionId);
+  // Intake executions settle their package in their own Catch states; anything else is not ours.
+  return nothing('the execution ran neither a release nor an action');
+};
+
+/**
+ * The Lambda's work: a malformed event is logged and dropped (a retry cannot fix it); a store
+ * failure throws, so EventBridge retries and, past its retries, keeps the event in the queue.
+ */
+export const handleExecutionEnded = async (deps: SettleDeps, event: unknown): Promise<SettleOutcome> => {
+  const parsed = ExecutionStatusChangeEvent.safeParse(event);
+  if (!parsed.success) {
+    deps.logger?.error({ issues: parsed.error.issues }, 'invalid execution status event dropped');
+    return nothing('not a Step Functions execution status change');
+  }
+  const outcome = await settleEndedExecution(deps, parsed.data);
+  if (outcome.settled === 'nothing') {
+    deps.logger?.debug(
+      { executionArn: parsed.data.detail.executionArn, why: outcome.why },
+      'nothing to settle',
+    );
+  }
+  return outcome;
+};
