@@ -18,7 +18,7 @@ const build = (options: { withWorkflow?: boolean; schemaValidation?: boolean } =
 };
 
 describe('GsmStack', () => {
-  it('holds the table, the bucket, the HTTP API, the Node 22 Lambdas, the activity, the Fargate relay and the intake rule', () => {
+  it('holds the table, the bucket, the HTTP API, the Node 22 Lambdas, the activity, the Fargate relay, the intake and execution-ended rules', () => {
     // Act
     const { template } = build();
 
@@ -27,15 +27,15 @@ describe('GsmStack', () => {
     template.resourceCountIs('AWS::ApiGatewayV2::Api', 1);
     template.resourceCountIs('AWS::StepFunctions::Activity', 1);
     template.resourceCountIs('AWS::ECS::Service', 1);
-    template.resourceCountIs('AWS::Events::Rule', 1);
+    template.resourceCountIs('AWS::Events::Rule', 2);
     template.resourceCountIs('AWS::SecretsManager::Secret', 1);
     template.hasResourceProperties('AWS::S3::Bucket', { VersioningConfiguration: { Status: 'Enabled' } });
     const gsmFunctions = template.findResources('AWS::Lambda::Function', {
       Properties: { Description: Match.stringLikeRegexp('^gsm ') },
     });
-    // The API, the trigger, and one per workflow task.
+    // The API, the trigger, execution-ended, and one per workflow task.
     const taskCount = new Set(WORKFLOWS.flatMap((w) => Object.keys(w.tasks))).size;
-    expect(Object.keys(gsmFunctions)).toHaveLength(2 + taskCount);
+    expect(Object.keys(gsmFunctions)).toHaveLength(3 + taskCount);
     for (const fn of Object.values(gsmFunctions)) {
       expect(fn).toMatchObject({ Properties: { Runtime: 'nodejs22.x', Architectures: ['arm64'] } });
     }

@@ -8,6 +8,7 @@ import { Alarms } from '../constructs/alarms.js';
 import { Api } from '../constructs/api.js';
 import { Data } from '../constructs/data.js';
 import { serviceEnvironment } from '../constructs/environment.js';
+import { ExecutionEnded } from '../constructs/execution-ended.js';
 import { IntakeTrigger } from '../constructs/intake-trigger.js';
 import { NodeFunction } from '../constructs/node-function.js';
 import { PackagesBucket } from '../constructs/packages-bucket.js';
@@ -37,6 +38,8 @@ export class GsmStack extends Stack {
   public readonly workflows: Readonly<Record<string, Workflow>>;
   public readonly api: Api;
   public readonly intake: IntakeTrigger;
+  /** Absent when the stack deploys neither the release nor the action workflow. */
+  public readonly executionEnded?: ExecutionEnded;
   public readonly alarms: Alarms;
 
   constructor(scope: Construct, id: string, props: GsmStackProps = {}) {
@@ -100,6 +103,16 @@ export class GsmStack extends Stack {
       ...(stateMachines.intake ? { intake: stateMachines.intake } : {}),
       ...(props.entries?.trigger ? { entry: props.entries.trigger } : {}),
     });
+    // Their executions hold records (and, for releases, host locks) that only their last task settles.
+    const settled = [stateMachines.release, stateMachines.action].filter((m) => m !== undefined);
+    if (settled.length > 0) {
+      this.executionEnded = new ExecutionEnded(this, 'ExecutionEnded', {
+        data: this.data,
+        packages: this.packages,
+        stateMachines: settled,
+        logLevel,
+      });
+    }
     this.alarms = new Alarms(this, 'Alarms', { stateMachines, relay: this.relay });
 
     new CfnOutput(this, 'ApiUrl', { value: this.api.url, description: 'GSM_ENDPOINT for the gsm CLI' });

@@ -1,0 +1,82 @@
+import { Duration, Validations } from 'aws-cdk-lib';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import { Construct } from 'constructs';
+import {
+  EXECUTION_STATUS_CHANGE,
+  STATES_EVENT_SOURCE,
+  UNFINISHED_EXECUTION_STATUSES,
+} from '../../core/model/events.js';
+import type { Data } from './data.js';
+import { serviceEnvironment } from './environment.js';
+import { NodeFunction } from './node-function.js';
+import type { PackagesBucket } from './packages-bucket.js';
+
+export interface ExecutionEndedProps {
+  readonly data: Data;
+  readonly packages: PackagesBucket;
+  /** The machines whose unfinished executions leave records to settle: release and action. */
+  readonly stateMachines: readonly sfn.IStateMachine[];
+  readonly logLevel?: string;
+  readonly entry?: string;
+}
+
+/**
+ * Step Functions Execution Status Change (FAILED, TIMED_OUT, ABORTED) of the release and
+ * action machines → functions/execution-ended, which ends the record the execution left
+ * running and frees its hosts. Without it an execution stopped in the console holds its hosts
+ * until someone edits the table. Events it cannot take after its retries wait in a queue.
+ */
+export class ExecutionEnded extends Construct {
+  public readonly handler: NodeFunction;
+  public readonly rule: events.Rule;
+  public readonly deadLetters: sqs.Queue;
+
+  constructor(scope: Construct, id: string, props: ExecutionEndedProps) {
+    super(scope, id);
+    this.handler = new NodeFunction(this, 'Handler', {
+      entry: props.entry ?? 'functions/execution-ended/handler.ts',
+      description: 'gsm execution-ended (settles a release or action whose execution ended unfinished)',
+      environment: serviceEnvironment({
+        data: props.data,
+        packages: props.packages,
+        ...(props.logLevel ? { logLevel: props.logLevel } : {}),
+      }),
+      timeout: Duration.seconds(60),
+    });
+    // Records and host locks only: it starts nothing and reads no package.
+    props.data.grantReadWrite(this.handler.role);
+
+    this.deadLetters = new sqs.Queue(this, 'DeadLetters', {
+      enforceSSL: true,
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      retentionPeriod: Duration.days(14),
+    });
+    Validations.of(this.deadLetters).acknowledge({
+      id: 'AwsSolutions-SQS3',
+      reason:
+        'This queue is the dead-letter queue of the execution-ended rule target (EventBridge DLQs are not RedrivePolicy-linked).',
+    });
+
+    this.rule = new events.Rule(this, 'Unfinished', {
+      description: 'gsm: a release or action execution ended without finishing its workflow',
+      eventPattern: {
+        source: [STATES_EVENT_SOURCE],
+        detailType: [EXECUTION_STATUS_CHANGE],
+        detail: {
+          status: [...UNFINISHED_EXECUTION_STATUSES],
+          stateMachineArn: props.stateMachines.map((machine) => machine.stateMachineArn),
+        },
+      },
+      targets: [
+        new targets.LambdaFunction(this.handler.function, {
+          deadLetterQueue: this.deadLetters,
+          retryAttempts: 8,
+          maxEventAge: Duration.hours(6),
+        }),
+      ],
+    });
+  }
+}
