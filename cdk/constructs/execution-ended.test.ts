@@ -48,7 +48,8 @@ describe('ExecutionEnded', () => {
 
     // Assess
     template.hasResourceProperties('AWS::Lambda::Function', {
-      Description: 'gsm execution-ended (settles a release or action whose execution ended unfinished)',
+      Description:
+        'gsm execution-ended (settles a release, action or staging whose execution ended unfinished)',
       Environment: { Variables: Match.objectLike({ GSM_TABLE: Match.anyValue() }) },
     });
     const actions = statementsOfRole(template, 'EndedHandlerRole').flatMap(actionsOf);

@@ -17,16 +17,16 @@ import type { PackagesBucket } from './packages-bucket.js';
 export interface ExecutionEndedProps {
   readonly data: Data;
   readonly packages: PackagesBucket;
-  /** The machines whose unfinished executions leave records to settle: release and action. */
+  /** The machines whose unfinished executions leave records to settle: release, action, intake. */
   readonly stateMachines: readonly sfn.IStateMachine[];
   readonly logLevel?: string;
   readonly entry?: string;
 }
 
 /**
- * Step Functions Execution Status Change (FAILED, TIMED_OUT, ABORTED) of the release and
- * action machines → functions/execution-ended, which ends the record the execution left
- * running and frees its hosts. Without it an execution stopped in the console holds its hosts
+ * Step Functions Execution Status Change (FAILED, TIMED_OUT, ABORTED) of the release, action
+ * and intake machines → functions/execution-ended, which ends the record the execution left
+ * unfinished and frees its hosts. Without it an execution stopped in the console holds its hosts
  * until someone edits the table. Events it cannot take after its retries wait in a queue.
  */
 export class ExecutionEnded extends Construct {
@@ -38,7 +38,8 @@ export class ExecutionEnded extends Construct {
     super(scope, id);
     this.handler = new NodeFunction(this, 'Handler', {
       entry: props.entry ?? 'functions/execution-ended/handler.ts',
-      description: 'gsm execution-ended (settles a release or action whose execution ended unfinished)',
+      description:
+        'gsm execution-ended (settles a release, action or staging whose execution ended unfinished)',
       environment: serviceEnvironment({
         data: props.data,
         packages: props.packages,
@@ -61,7 +62,7 @@ export class ExecutionEnded extends Construct {
     });
 
     this.rule = new events.Rule(this, 'Unfinished', {
-      description: 'gsm: a release or action execution ended without finishing its workflow',
+      description: 'gsm: a release, action or intake execution ended without finishing its workflow',
       eventPattern: {
         source: [STATES_EVENT_SOURCE],
         detailType: [EXECUTION_STATUS_CHANGE],

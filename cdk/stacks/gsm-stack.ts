@@ -104,7 +104,9 @@ export class GsmStack extends Stack {
       ...(props.entries?.trigger ? { entry: props.entries.trigger } : {}),
     });
     // Their executions hold records (and, for releases, host locks) that only their last task settles.
-    const settled = [stateMachines.release, stateMachines.action].filter((m) => m !== undefined);
+    const settled = [stateMachines.release, stateMachines.action, stateMachines.intake].filter(
+      (m) => m !== undefined,
+    );
     if (settled.length > 0) {
       this.executionEnded = new ExecutionEnded(this, 'ExecutionEnded', {
         data: this.data,

@@ -70,6 +70,11 @@ export const Package = z.object({
   partSize: z.number().int().min(1).optional(),
   /** Set by auto-release, whatever the package's state; absent when no policy applied. */
   autoRelease: PackageAutoRelease.optional(),
+  /**
+   * The intake execution that moved it to staging: a package whose staging execution ended
+   * unfinished is settled by functions/execution-ended only if that execution was this one.
+   */
+  stagingExecution: z.string().min(1).optional(),
   createdAt: Timestamp,
   updatedAt: Timestamp,
 });

@@ -107,7 +107,12 @@ export const createPackageStore = (ctx: StoreContext): PackageStore => {
     },
     async transition(id, to, fields = {}) {
       const from = stateIn(predecessors(to), 'from');
-      const set = setFields({ reason: fields.reason, sha256: fields.sha256, origins: fields.origins });
+      const set = setFields({
+        reason: fields.reason,
+        sha256: fields.sha256,
+        origins: fields.origins,
+        stagingExecution: fields.stagingExecution,
+      });
       try {
         const out = await ctx.documents.send(
           new UpdateCommand({

@@ -103,7 +103,7 @@ export interface PackageStore {
   transition(
     id: string,
     to: PackageState,
-    fields?: Partial<Pick<Package, 'reason' | 'sha256' | 'origins'>>,
+    fields?: Partial<Pick<Package, 'reason' | 'sha256' | 'origins' | 'stagingExecution'>>,
   ): Promise<Package>;
   /** Records what auto-release did with the package (no state change); NotFoundError if gone. */
   setAutoRelease(id: string, outcome: PackageAutoRelease): Promise<Package>;

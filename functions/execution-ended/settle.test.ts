@@ -147,6 +147,43 @@ describe('settleEndedExecution', () => {
     expect(after.reason).toContain('ended ABORTED before the results were recorded');
   });
 
+  it('puts a package its own intake left staging back to verified with why, and no other', async () => {
+    const pkg = await db.store.packages.create({
+      game: 'demo',
+      version: '2.0.0',
+      fileName: 'demo.tar.gz',
+      size: 10,
+      sha256: 'a'.repeat(64),
+      s3Key: 'incoming/demo/2.0.0/demo.tar.gz',
+      state: 'verifying',
+    });
+    await db.store.packages.transition(pkg.id, 'verified');
+    await db.store.packages.transition(pkg.id, 'staging', { stagingExecution: 'intake-1' });
+    const input = { kind: 'incoming', game: 'demo', version: '2.0.0', key: pkg.s3Key };
+
+    const other = await settleEndedExecution({ store: db.store }, ended('intake-0', input));
+    expect(other).toEqual({
+      settled: 'nothing',
+      why: `execution intake-0 is not the one staging package ${pkg.id}`,
+    });
+    expect((await db.store.packages.get(pkg.id)).state).toBe('staging');
+
+    const own = ended('intake-1', input, 'FAILED');
+    own.detail.error = 'States.TaskFailed';
+    const outcome = await settleEndedExecution({ store: db.store }, own);
+
+    expect(outcome).toMatchObject({ settled: 'package', id: pkg.id });
+    const after = await db.store.packages.get(pkg.id);
+    expect(after.state).toBe('verified');
+    expect(after.reason).toBe(
+      'staging did not finish: the workflow execution intake-1 ended FAILED (States.TaskFailed)',
+    );
+    expect(await settleEndedExecution({ store: db.store }, own)).toEqual({
+      settled: 'nothing',
+      why: `package ${pkg.id} is verified`,
+    });
+  });
+
   it('drops what is not its own: unknown records, other inputs, bad JSON, malformed events', async () => {
     const deps = { store: db.store };
 

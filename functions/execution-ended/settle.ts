@@ -3,6 +3,7 @@ import type { Logger } from '../../core/log.js';
 import {
   ExecutionStatusChangeEvent,
   isTerminalActionState,
+  packageId,
   rollbackExecutionName,
   TERMINAL_RELEASE_STATES,
   UNFINISHED_EXECUTION_STATUSES,
@@ -10,11 +11,10 @@ import {
 import type { Store } from '../../core/store/types.js';
 
 /**
- * An execution of the release or action machine that ended without reaching its own last
- * task (stopped by hand in the console, timed out, failed outside every Catch) leaves its
- * record running and, for a release, its hosts locked: every later release on those hosts
- * would be refused as busy. This settles what the workflow could not: the record ends with
- * why, and the hosts are free. It acts only on the record that execution was running, and
+ * An execution that ended without reaching its own last task (stopped by hand in the console,
+ * timed out, failed outside every Catch) leaves its record unfinished: a release running with
+ * its hosts locked (every later release on them refused as busy), an action running, a package
+ * staging. This settles what the workflow could not: the record ends with why, the hosts are free. It acts only on the record that execution was running, and
  * only while that record is unfinished, so a redelivered event, a late event for an older
  * rollback attempt, or an event for a run that did finalize changes nothing.
  */
@@ -25,13 +25,22 @@ export interface SettleDeps {
 }
 
 export type SettleOutcome =
-  | { readonly settled: 'release' | 'rollback' | 'action'; readonly id: string; readonly reason: string }
+  | {
+      readonly settled: 'release' | 'rollback' | 'action' | 'package';
+      readonly id: string;
+      readonly reason: string;
+    }
   | { readonly settled: 'nothing'; readonly why: string };
 
 interface ExecutionInput {
   readonly releaseId?: unknown;
   readonly actionId?: unknown;
   readonly mode?: unknown;
+  /** An intake's (IntakeInput): the package is named by the upload, or by game and version. */
+  readonly kind?: unknown;
+  readonly packageId?: unknown;
+  readonly game?: unknown;
+  readonly version?: unknown;
 }
 
 const parseInput = (raw: string | null | undefined): ExecutionInput | undefined => {
@@ -116,6 +125,40 @@ const settleAction = async (
   return { settled: 'action', id: action.id, reason };
 };
 
+/** The intake's package, when the input names one. */
+const intakePackageId = (input: ExecutionInput): string | undefined => {
+  if (input.kind === 'upload' && typeof input.packageId === 'string') return input.packageId;
+  if (input.kind === 'incoming' && typeof input.game === 'string' && typeof input.version === 'string') {
+    return packageId(input.game, input.version);
+  }
+  return undefined;
+};
+
+/**
+ * A package left `staging` by the execution that staged it goes back to `verified` with why:
+ * it stays usable (and deletable) instead of staging forever. Verifying is not settled here:
+ * a repeated object event runs a second intake on the same package, and either may finish it.
+ */
+const settlePackage = async (
+  { store, logger }: SettleDeps,
+  detail: ExecutionStatusChangeEvent['detail'],
+  id: string,
+): Promise<SettleOutcome> => {
+  const pkg = await store.packages.get(id).catch((error: unknown) => {
+    if (error instanceof NotFoundError) return undefined;
+    throw error;
+  });
+  if (!pkg) return nothing(`package ${id} does not exist`);
+  if (pkg.state !== 'staging') return nothing(`package ${id} is ${pkg.state}`);
+  if (pkg.stagingExecution !== detail.name) {
+    return nothing(`execution ${detail.name} is not the one staging package ${id}`);
+  }
+  const reason = `staging did not finish: ${endedHow(detail)}`;
+  await unlessConflict(store.packages.transition(id, 'verified', { reason }));
+  logger?.warn({ packageId: id, executionArn: detail.executionArn, reason }, 'unfinished staging settled');
+  return { settled: 'package', id, reason };
+};
+
 export const settleEndedExecution = async (
   deps: SettleDeps,
   event: ExecutionStatusChangeEvent,
@@ -129,8 +172,9 @@ export const settleEndedExecution = async (
     return settleRelease(deps, detail, input.releaseId, input.mode === 'rollback');
   }
   if (typeof input?.actionId === 'string') return settleAction(deps, detail, input.actionId);
-  // Intake executions settle their package in their own Catch states; anything else is not ours.
-  return nothing('the execution ran neither a release nor an action');
+  const pkg = input && intakePackageId(input);
+  if (pkg) return settlePackage(deps, detail, pkg);
+  return nothing('the execution ran no release, action or intake');
 };
 
 /**

@@ -81,7 +81,9 @@ export const planStaging = async (deps: StagingDeps, event: PlanStagingEvent): P
     verifiedIds: [...(event.verifiedIds ?? [])],
   };
   if (origins.length === 0 || !pkg.sha256) return { ...base, done: true, shards: [], originIds: [] };
-  if (pkg.state === 'verified') await store.packages.transition(pkg.id, 'staging');
+  if (pkg.state === 'verified') {
+    await store.packages.transition(pkg.id, 'staging', { stagingExecution: event.executionName });
+  }
 
   const url = await objects.getUrl(pkg.s3Key, STAGE_URL_TTL_SEC);
   const run = createHash('sha256').update(event.executionName).digest('hex').slice(0, 10);
