@@ -129,7 +129,15 @@ export const createApiClient = (config: ApiConfig) => {
       list: (query: HostQuery) => call(() => api.hosts.$get({ query })),
       create: (json: HostInput) => call(() => api.hosts.$post({ json })),
       get: (id: string) => call(() => api.hosts[':id'].$get({ param: { id } })),
-      update: (id: string, json: HostPatch) => call(() => api.hosts[':id'].$patch({ param: { id }, json })),
+      /** With `ifRevision`, refused (409) if the host is no longer at that revision. */
+      update: (id: string, json: HostPatch, ifRevision?: number) =>
+        call(() =>
+          api.hosts[':id'].$patch({
+            param: { id },
+            header: ifRevision === undefined ? {} : { 'if-match': `"${ifRevision}"` },
+            json,
+          }),
+        ),
       remove: (id: string) => call(() => api.hosts[':id'].$delete({ param: { id } })),
     },
     games: {

@@ -233,6 +233,20 @@ describe.each(DYNAMODB_BACKENDS)('host store on %s', (backend) => {
       expect(conflict instanceof StateConflictError && conflict.current).toEqual(stored);
     });
 
+    it('writes with ifRevision only while the host is at that revision', async () => {
+      const created = await db.store.hosts.create({ ...baseHost, id: 'rev-1' });
+      await db.store.hosts.observe('rev-1', { status: 'online' });
+
+      const stale = db.store.hosts.update('rev-1', { tags: { who: 'a' } }, { ifRevision: created.revision });
+
+      await expect(stale).rejects.toBeInstanceOf(StateConflictError);
+      await expect(stale).rejects.toThrow(`host 'rev-1' is at revision 2, not 1`);
+      const current = await db.store.hosts.get('rev-1');
+      expect(current.tags).toEqual(baseHost.tags ?? {});
+      const fresh = await db.store.hosts.update('rev-1', { tags: { who: 'b' } }, { ifRevision: 2 });
+      expect(fresh).toMatchObject({ tags: { who: 'b' }, revision: 3 });
+    });
+
     it('reports an unknown host as not found', async () => {
       await expect(db.store.hosts.update('nope', { port: 1 })).rejects.toBeInstanceOf(NotFoundError);
     });

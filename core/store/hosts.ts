@@ -90,9 +90,15 @@ export const createHostStore = (ctx: StoreContext): HostStore => {
       );
       return mapPage(result, (item) => toRecord(Host, item, 'host'));
     },
-    async update(id, patch) {
+    async update(id, patch, options = {}) {
       const changes = validate(HostPatch, patch, 'host patch');
       const current = await get(id);
+      if (options.ifRevision !== undefined && current.revision !== options.ifRevision) {
+        throw new StateConflictError<Host>(
+          `host '${id}' is at revision ${current.revision}, not ${options.ifRevision}: it changed since it was read`,
+          current,
+        );
+      }
       const { legacyKey, ...rest } = changes;
       const merged = { ...current, ...rest };
       if (legacyKey === null) delete merged.legacyKey;

@@ -60,8 +60,10 @@ export interface HostStore {
   /**
    * Read-modify-write guarded by `revision`; a concurrent writer (an update or an observation)
    * gets StateConflictError carrying the current host. `legacyKey: null` removes the key.
+   * With `ifRevision`, a host no longer at that revision is a StateConflictError before any
+   * write: a client that read, changed and writes back whole fields (tags) loses nothing.
    */
-  update(id: string, patch: HostPatch): Promise<Host>;
+  update(id: string, patch: HostPatch, options?: { readonly ifRevision?: number }): Promise<Host>;
   /**
    * Monitor results: ignored (returns current) unless `lastSeen` (now when absent) is newer
    * than the stored one. Bumps `revision`.

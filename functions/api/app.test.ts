@@ -11,9 +11,15 @@ afterAll(async () => api.close());
 
 const call = (
   path: string,
-  init: { method?: string; key?: string | null; body?: unknown; raw?: string } = {},
+  init: {
+    method?: string;
+    key?: string | null;
+    body?: unknown;
+    raw?: string;
+    headers?: Record<string, string>;
+  } = {},
 ) => {
-  const headers: Record<string, string> = {};
+  const headers: Record<string, string> = { ...init.headers };
   const key = init.key === undefined ? api.keys.admin : init.key;
   if (key) headers.authorization = `Bearer ${key}`;
   let body: string | undefined;
@@ -204,6 +210,27 @@ describe('hosts', () => {
     const bad = await call('/v1/hosts/patch-1', { method: 'PATCH', body: { id: 'renamed' } });
     expect(bad.status).toBe(400);
     expect((await call('/v1/hosts/ghost', { method: 'PATCH', body: { port: 1 } })).status).toBe(404);
+  });
+
+  it('writes with If-Match only to the revision read (the ETag), and refuses a malformed one', async () => {
+    await call('/v1/hosts', { method: 'POST', body: host('etag-1', { region: 'eu' }) });
+    const read = await call('/v1/hosts/etag-1');
+    const etag = read.headers.get('etag') as string;
+    expect(etag).toBe(`"${((await read.json()) as { revision: number }).revision}"`);
+    const patch = (ifMatch: string, tags: Record<string, string>) =>
+      call('/v1/hosts/etag-1', { method: 'PATCH', body: { tags }, headers: { 'if-match': ifMatch } });
+
+    const first = await patch(etag, { region: 'us' });
+    const stale = await patch(etag, { region: 'ap' });
+    const malformed = await patch('W/"1"', { region: 'ap' });
+
+    expect(first.status).toBe(200);
+    expect(first.headers.get('etag')).not.toBe(etag);
+    expect(stale.status).toBe(409);
+    expect(await stale.json()).toMatchObject({ code: 'E_STATE_CONFLICT' });
+    expect(malformed.status).toBe(400);
+    expect(await (await call('/v1/hosts/etag-1')).json()).toMatchObject({ tags: { region: 'us' } });
+    expect((await patch(first.headers.get('etag') as string, { region: 'ap' })).status).toBe(200);
   });
 
   it('shares list reads, yet shows its own writes at once and says the age of what it serves', async () => {

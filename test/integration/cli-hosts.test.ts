@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { api, gsm, requests, useCliHarness } from '../helpers/cli-harness.js';
+import { createApiClient } from '../../cli/client.js';
+import { tagHost } from '../../cli/commands/hosts/tag.js';
+import { api, endpoint, gsm, requests, useCliHarness } from '../helpers/cli-harness.js';
 
 /**
  * The real `gsm` (from source, as a child process) against the real API on a loopback port,
@@ -102,6 +104,42 @@ describe('gsm hosts', () => {
 
     expect(tagged.code).toBe(0);
     expect(JSON.parse(tagged.stdout).tags).toEqual({ tier: 'b', rack: 'r7' });
+  });
+
+  it('merges tags with a change made between its read and its write instead of overwriting it', async () => {
+    await gsm(['hosts', 'add', 'tag-2', '--address', '10.0.0.4', '--tag', 'region=eu']);
+    const client = createApiClient({
+      endpoint,
+      apiKey: api.keys.admin,
+      sources: { endpoint: 'test', apiKey: 'test' },
+    });
+    let raced = false;
+    const racing: typeof client = {
+      ...client,
+      hosts: {
+        ...client.hosts,
+        // Another operator tags the host right after this read: the read is stale by the write.
+        get: async (id) => {
+          const host = await client.hosts.get(id);
+          if (!raced) {
+            raced = true;
+            await api.store.hosts.update(id, { tags: { ...host.tags, owner: 'ops' } });
+          }
+          return host;
+        },
+      },
+    };
+    requests.length = 0;
+
+    const tagged = await tagHost(racing, 'tag-2', { set: { tier: 'b' }, remove: [] });
+
+    expect(tagged.tags).toEqual({ region: 'eu', owner: 'ops', tier: 'b' });
+    expect(requests).toEqual([
+      'GET /v1/hosts/tag-2',
+      'PATCH /v1/hosts/tag-2',
+      'GET /v1/hosts/tag-2',
+      'PATCH /v1/hosts/tag-2',
+    ]);
   });
 
   it('removes a host', async () => {

@@ -3,7 +3,7 @@ import { TagKey } from '../../../core/model/index.js';
 import { StringList, TagArg, tagsOf } from '../../args.js';
 import type { ApiClient, PublicHostView } from '../../client.js';
 import { defineCommand } from '../../command.js';
-import { UserError } from '../../errors.js';
+import { ApiError, UserError } from '../../errors.js';
 import { printHost } from './view.js';
 
 export interface TagChange {
@@ -20,13 +20,23 @@ export const mergeTags = (
   return tags;
 };
 
+/** The monitor bumps a host's revision on every sweep, so a read may be stale by the write. */
+const TAG_ATTEMPTS = 5;
+
 /**
- * The API replaces tags whole, so this reads, merges and writes them back. A concurrent
- * change to the same host between the two requests is overwritten.
+ * The API replaces tags whole, so this reads, merges and writes them back, on the condition
+ * that the host is still at the revision read (If-Match). A change in between (another
+ * operator's tags, a monitor sweep) makes it read and merge again: nothing is overwritten.
  */
 export const tagHost = async (api: ApiClient, id: string, change: TagChange): Promise<PublicHostView> => {
-  const host = await api.hosts.get(id);
-  return api.hosts.update(id, { tags: mergeTags(host.tags, change) });
+  for (let attempt = 1; ; attempt++) {
+    const host = await api.hosts.get(id);
+    try {
+      return await api.hosts.update(id, { tags: mergeTags(host.tags, change) }, host.revision);
+    } catch (error) {
+      if (!(error instanceof ApiError && error.status === 409) || attempt >= TAG_ATTEMPTS) throw error;
+    }
+  }
 };
 
 export const hostsTagCommand = defineCommand({

@@ -65,12 +65,22 @@ const getHost = createRoute({
   responses: { 200: ok(PublicHost), ...problems(401, 404) },
 });
 
+/** A host's revision as an ETag: `"7"` (a bare 7 is taken too); weak or listed tags are not. */
+const IfMatchHeader = z.object({
+  'if-match': z
+    .string()
+    .regex(/^("\d{1,15}"|\d{1,15})$/, 'If-Match is the host\'s revision as its ETag gives it, e.g. "7"')
+    .optional(),
+});
+
 const patchHost = createRoute({
   method: 'patch',
   path: '/{id}',
   summary: 'Change a host: address, port, role, tags (replaced whole), protocol, legacyKey, instances',
   middleware: [requireRole('operator')] as const,
-  request: { params: IdParam, ...jsonBody(HostPatch) },
+  description:
+    'With `If-Match: "<revision>"` (the ETag of GET /v1/hosts/{id}), a host changed since that read is a 409 and nothing is written: read, merge and write back tags without losing a concurrent change.',
+  request: { params: IdParam, headers: IfMatchHeader, ...jsonBody(HostPatch) },
   responses: { 200: ok(PublicHost), ...problems(400, 401, 403, 404, 409, 413) },
 });
 
@@ -115,9 +125,19 @@ export const hostRoutes = (
       const agentSecret = host.protocol === 'v2' && agentSecretFor ? agentSecretFor(host.id) : undefined;
       return c.json({ ...toPublicHost(host), ...(agentSecret ? { agentSecret } : {}) }, 201);
     })
-    .openapi(getHost, async (c) => c.json(toPublicHost(await store.hosts.get(c.req.valid('param').id)), 200))
+    .openapi(getHost, async (c) => {
+      const host = await store.hosts.get(c.req.valid('param').id);
+      c.header('ETag', `"${host.revision}"`);
+      return c.json(toPublicHost(host), 200);
+    })
     .openapi(patchHost, async (c) => {
-      const host = await store.hosts.update(c.req.valid('param').id, c.req.valid('json'));
+      const ifMatch = c.req.valid('header')['if-match'];
+      const host = await store.hosts.update(
+        c.req.valid('param').id,
+        c.req.valid('json'),
+        ifMatch === undefined ? {} : { ifRevision: Number(ifMatch.replaceAll('"', '')) },
+      );
+      c.header('ETag', `"${host.revision}"`);
       pages.invalidate();
       return c.json(toPublicHost(host), 200);
     })
