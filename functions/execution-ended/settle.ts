@@ -60,6 +60,13 @@ const endedHow = ({ name, status, error, cause }: ExecutionStatusChangeEvent['de
 
 const nothing = (why: string): SettleOutcome => ({ settled: 'nothing', why });
 
+/** The record, or undefined when it is gone (removed since, or never written). */
+const unlessMissing = async <T>(read: Promise<T>): Promise<T | undefined> =>
+  read.catch((error: unknown) => {
+    if (error instanceof NotFoundError) return undefined;
+    throw error;
+  });
+
 /** A record another writer ended meanwhile is as good as settled. */
 const unlessConflict = async <T>(write: Promise<T>): Promise<T | undefined> =>
   write.catch((error: unknown) => {
@@ -73,10 +80,7 @@ const settleRelease = async (
   releaseId: string,
   rollback: boolean,
 ): Promise<SettleOutcome> => {
-  const release = await store.releases.get(releaseId).catch((error: unknown) => {
-    if (error instanceof NotFoundError) return undefined;
-    throw error;
-  });
+  const release = await unlessMissing(store.releases.get(releaseId));
   if (!release) return nothing(`release ${releaseId} does not exist`);
   if (rollback) {
     if (release.rollbackRequestedAt === undefined) return nothing('no rollback of it is pending');
@@ -110,10 +114,7 @@ const settleAction = async (
   detail: ExecutionStatusChangeEvent['detail'],
   actionId: string,
 ): Promise<SettleOutcome> => {
-  const action = await store.actions.get(actionId).catch((error: unknown) => {
-    if (error instanceof NotFoundError) return undefined;
-    throw error;
-  });
+  const action = await unlessMissing(store.actions.get(actionId));
   if (!action) return nothing(`action ${actionId} does not exist`);
   if (action.executionArn ? action.executionArn !== detail.executionArn : detail.name !== action.id) {
     return nothing(`execution ${detail.name} is not the one running action ${action.id}`);
@@ -144,10 +145,7 @@ const settlePackage = async (
   detail: ExecutionStatusChangeEvent['detail'],
   id: string,
 ): Promise<SettleOutcome> => {
-  const pkg = await store.packages.get(id).catch((error: unknown) => {
-    if (error instanceof NotFoundError) return undefined;
-    throw error;
-  });
+  const pkg = await unlessMissing(store.packages.get(id));
   if (!pkg) return nothing(`package ${id} does not exist`);
   if (pkg.state !== 'staging') return nothing(`package ${id} is ${pkg.state}`);
   if (pkg.stagingExecution !== detail.name) {
