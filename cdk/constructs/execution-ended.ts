@@ -1,7 +1,6 @@
-import { Duration, Validations } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
-import * as targets from 'aws-cdk-lib/aws-events-targets';
-import * as sqs from 'aws-cdk-lib/aws-sqs';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import {
@@ -10,6 +9,7 @@ import {
   UNFINISHED_EXECUTION_STATUSES,
 } from '../../core/model/events.js';
 import type { Data } from './data.js';
+import { deadLetteredTarget } from './defaults.js';
 import { serviceEnvironment } from './environment.js';
 import { NodeFunction } from './node-function.js';
 import type { PackagesBucket } from './packages-bucket.js';
@@ -50,16 +50,13 @@ export class ExecutionEnded extends Construct {
     // Records and host locks only: it starts nothing and reads no package.
     props.data.grantReadWrite(this.handler.role);
 
-    this.deadLetters = new sqs.Queue(this, 'DeadLetters', {
-      enforceSSL: true,
-      encryption: sqs.QueueEncryption.SQS_MANAGED,
-      retentionPeriod: Duration.days(14),
-    });
-    Validations.of(this.deadLetters).acknowledge({
-      id: 'AwsSolutions-SQS3',
-      reason:
-        'This queue is the dead-letter queue of the execution-ended rule target (EventBridge DLQs are not RedrivePolicy-linked).',
-    });
+    const { target, deadLetters } = deadLetteredTarget(
+      this,
+      'DeadLetters',
+      this.handler.function,
+      'execution-ended',
+    );
+    this.deadLetters = deadLetters;
 
     this.rule = new events.Rule(this, 'Unfinished', {
       description: 'gsm: a release, action or intake execution ended without finishing its workflow',
@@ -71,13 +68,7 @@ export class ExecutionEnded extends Construct {
           stateMachineArn: props.stateMachines.map((machine) => machine.stateMachineArn),
         },
       },
-      targets: [
-        new targets.LambdaFunction(this.handler.function, {
-          deadLetterQueue: this.deadLetters,
-          retryAttempts: 8,
-          maxEventAge: Duration.hours(6),
-        }),
-      ],
+      targets: [target],
     });
   }
 }

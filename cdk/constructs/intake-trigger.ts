@@ -1,12 +1,12 @@
-import { Duration, Validations } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
-import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import * as sqs from 'aws-cdk-lib/aws-sqs';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { INCOMING_PREFIX, UPLOAD_PREFIX } from '../../core/model/s3-keys.js';
 import type { Data } from './data.js';
+import { deadLetteredTarget } from './defaults.js';
 import { serviceEnvironment } from './environment.js';
 import { NodeFunction } from './node-function.js';
 import type { PackagesBucket } from './packages-bucket.js';
@@ -53,16 +53,8 @@ export class IntakeTrigger extends Construct {
       );
     }
 
-    this.deadLetters = new sqs.Queue(this, 'DeadLetters', {
-      enforceSSL: true,
-      encryption: sqs.QueueEncryption.SQS_MANAGED,
-      retentionPeriod: Duration.days(14),
-    });
-    Validations.of(this.deadLetters).acknowledge({
-      id: 'AwsSolutions-SQS3',
-      reason:
-        'This queue is the dead-letter queue of the intake rule target (EventBridge DLQs are not RedrivePolicy-linked).',
-    });
+    const { target, deadLetters } = deadLetteredTarget(this, 'DeadLetters', this.handler.function, 'intake');
+    this.deadLetters = deadLetters;
 
     this.rule = new events.Rule(this, 'ObjectCreated', {
       description: 'gsm: a package object arrived under incoming/ or uploads/',
@@ -76,13 +68,7 @@ export class IntakeTrigger extends Construct {
           },
         },
       },
-      targets: [
-        new targets.LambdaFunction(this.handler.function, {
-          deadLetterQueue: this.deadLetters,
-          retryAttempts: 8,
-          maxEventAge: Duration.hours(6),
-        }),
-      ],
+      targets: [target],
     });
   }
 }
