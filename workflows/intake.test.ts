@@ -37,6 +37,15 @@ describe('intakeDefinition', () => {
     expect(text).toContain(`"Resource":"${RELAY}"`);
   });
 
+  it('names its own execution to both verify states, which claim the verification with it', () => {
+    const { States } = intakeDefinition({ relayActivityArn: RELAY });
+    for (const name of ['Verify', 'RejectUnverifiable']) {
+      const state = States[name];
+      const parameters = state && 'Parameters' in state ? state.Parameters : undefined;
+      expect(parameters).toMatchObject({ Payload: { 'executionName.$': '$$.Execution.Name' } });
+    }
+  });
+
   it('asks for an auto-release only once staging is done, and never fails the intake over it', () => {
     const { States } = intakeDefinition({ relayActivityArn: RELAY });
     const staged = States.StagingDone as unknown as { Choices: { Next: string }[] };

@@ -97,7 +97,7 @@ export const intakeDefinition = ({ relayActivityArn }: IntakeDefinitionOptions):
       ),
       Verify: lambdaTask(VERIFY_PACKAGE_FUNCTION, {
         Comment: 'Stream the stored object through SHA-256; verified or rejected with the reason',
-        payload: { 'packageId.$': '$.registered.packageId' },
+        payload: { 'packageId.$': '$.registered.packageId', 'executionName.$': '$$.Execution.Name' },
         ResultSelector: { 'state.$': '$.Payload.state', 'packageId.$': '$.Payload.packageId' },
         ResultPath: '$.verified',
         TimeoutSeconds: VERIFY_TIMEOUT_SEC,
@@ -184,7 +184,11 @@ export const intakeDefinition = ({ relayActivityArn }: IntakeDefinitionOptions):
       }),
       RejectUnverifiable: lambdaTask(VERIFY_PACKAGE_FUNCTION, {
         Comment: 'Verification kept failing: reject, so the package never stays verifying',
-        payload: { 'packageId.$': '$.registered.packageId', 'failure.$': '$.verifyError.Error' },
+        payload: {
+          'packageId.$': '$.registered.packageId',
+          'executionName.$': '$$.Execution.Name',
+          'failure.$': '$.verifyError.Error',
+        },
         ResultSelector: { 'state.$': '$.Payload.state', 'packageId.$': '$.Payload.packageId' },
         ResultPath: '$.verified',
         TimeoutSeconds: 60,

@@ -75,6 +75,11 @@ export const Package = z.object({
    * unfinished is settled by functions/execution-ended only if that execution was this one.
    */
   stagingExecution: z.string().min(1).optional(),
+  /**
+   * The intake execution hashing it, claimed while `verifying`: a second intake of the same
+   * package leaves it to that one, and only that execution's unfinished end rejects it.
+   */
+  verifyingExecution: z.string().min(1).optional(),
   createdAt: Timestamp,
   updatedAt: Timestamp,
 });

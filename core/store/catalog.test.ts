@@ -129,6 +129,52 @@ describe.each(DYNAMODB_BACKENDS)('games, origins, packages and releases on %s', 
       await expect(db.store.packages.transition('nope@1', 'verifying')).rejects.toBeInstanceOf(NotFoundError);
     });
 
+    it('gives the verification to one intake execution, and moves for the others only while nobody holds it', async () => {
+      const pkg = await db.store.packages.create({ ...basePackage, version: '3.5.0', state: 'verifying' });
+      // Unclaimed: a guarded move is allowed (the claim is the fence, not a precondition).
+      const unclaimed = await db.store.packages.create({
+        ...basePackage,
+        version: '3.6.0',
+        state: 'verifying',
+      });
+      const first = await db.store.packages.claimVerification(pkg.id, 'intake-a');
+      const again = await db.store.packages.claimVerification(pkg.id, 'intake-a');
+      const other = await db.store.packages.claimVerification(pkg.id, 'intake-b');
+      const byOther = await db.store.packages
+        .transition(pkg.id, 'rejected', { reason: 'b' }, { verifier: 'intake-b' })
+        .catch((e: unknown) => e);
+
+      expect(first).toMatchObject({ claimed: true, pkg: { verifyingExecution: 'intake-a' } });
+      expect(again.claimed).toBe(true);
+      expect(other).toMatchObject({
+        claimed: false,
+        pkg: { state: 'verifying', verifyingExecution: 'intake-a' },
+      });
+      expect(byOther).toBeInstanceOf(StateConflictError);
+      expect((byOther as Error).message).toBe(`package '${pkg.id}' is being verified by intake intake-a`);
+      expect(
+        await db.store.packages.transition(pkg.id, 'verified', {}, { verifier: 'intake-a' }),
+      ).toMatchObject({
+        state: 'verified',
+      });
+      // Once it has left verifying, nobody can claim it.
+      expect(await db.store.packages.claimVerification(pkg.id, 'intake-a')).toMatchObject({
+        claimed: false,
+        pkg: { state: 'verified' },
+      });
+      expect(
+        await db.store.packages.transition(
+          unclaimed.id,
+          'rejected',
+          { reason: 'x' },
+          { verifier: 'intake-c' },
+        ),
+      ).toMatchObject({ state: 'rejected', reason: 'x' });
+      await expect(db.store.packages.claimVerification('nope@1', 'intake-a')).rejects.toBeInstanceOf(
+        NotFoundError,
+      );
+    });
+
     it('records what auto-release did without a state change, refusing a bad outcome and an unknown package', async () => {
       const pkg = await db.store.packages.create({ ...basePackage, version: '4.0.0' });
       const at = '2026-01-01T00:00:00.000Z';

@@ -46,6 +46,13 @@ const NewPackage = z.object({
   partSize: z.number().int().min(1).optional(),
 });
 
+/** The verification is unclaimed, or claimed by this execution. */
+const verifierIs = (executionName: string) => ({
+  expression: '(attribute_not_exists(#verifier) OR #verifier = :verifier)',
+  names: { '#verifier': 'verifyingExecution' },
+  values: { ':verifier': executionName },
+});
+
 const predecessors = (to: PackageState): PackageState[] =>
   PackageState.options.filter((from) => PACKAGE_TRANSITIONS[from].includes(to));
 
@@ -105,7 +112,7 @@ export const createPackageStore = (ctx: StoreContext): PackageStore => {
       );
       return mapPage(result, (item) => toRecord(Package, item, 'package'));
     },
-    async transition(id, to, fields = {}) {
+    async transition(id, to, fields = {}, guard = {}) {
       const from = stateIn(predecessors(to), 'from');
       const set = setFields({
         reason: fields.reason,
@@ -113,20 +120,30 @@ export const createPackageStore = (ctx: StoreContext): PackageStore => {
         origins: fields.origins,
         stagingExecution: fields.stagingExecution,
       });
+      const verifier = guard.verifier === undefined ? undefined : verifierIs(guard.verifier);
       try {
         const out = await ctx.documents.send(
           new UpdateCommand({
             TableName: ctx.table,
             Key: itemKey(ENTITY.package, id),
             UpdateExpression: `SET ${['#state = :to', '#updatedAt = :now', ...set.sets].join(', ')}`,
-            ConditionExpression: `${CONDITION.exists} AND ${from.expression}`,
+            ConditionExpression: [CONDITION.exists, from.expression, verifier?.expression]
+              .filter(Boolean)
+              .join(' AND '),
             ExpressionAttributeNames: {
               ...PK_NAME,
               '#state': 'state',
               '#updatedAt': 'updatedAt',
               ...set.names,
+              ...verifier?.names,
             },
-            ExpressionAttributeValues: { ':to': to, ':now': nowIso(), ...from.values, ...set.values },
+            ExpressionAttributeValues: {
+              ':to': to,
+              ':now': nowIso(),
+              ...from.values,
+              ...set.values,
+              ...verifier?.values,
+            },
             ReturnValues: 'ALL_NEW',
           }),
         );
@@ -137,11 +154,42 @@ export const createPackageStore = (ctx: StoreContext): PackageStore => {
         if (!current) throw new NotFoundError('package', id, { cause: error });
         // A duplicate of the move that already happened is not a conflict.
         if (current.state === to) return current;
+        const heldByOther =
+          guard.verifier !== undefined &&
+          current.verifyingExecution !== undefined &&
+          current.verifyingExecution !== guard.verifier;
         throw new StateConflictError<Package>(
-          `package '${id}' cannot move from ${current.state} to ${to}`,
+          heldByOther
+            ? `package '${id}' is being verified by intake ${current.verifyingExecution}`
+            : `package '${id}' cannot move from ${current.state} to ${to}`,
           current,
           { cause: error },
         );
+      }
+    },
+    async claimVerification(id, executionName) {
+      const verifier = verifierIs(executionName);
+      try {
+        const out = await ctx.documents.send(
+          new UpdateCommand({
+            TableName: ctx.table,
+            Key: itemKey(ENTITY.package, id),
+            UpdateExpression: 'SET #verifier = :verifier, #updatedAt = :now',
+            ConditionExpression: `${CONDITION.exists} AND #state = :verifying AND ${verifier.expression}`,
+            ExpressionAttributeNames: {
+              ...PK_NAME,
+              '#state': 'state',
+              '#updatedAt': 'updatedAt',
+              ...verifier.names,
+            },
+            ExpressionAttributeValues: { ':verifying': 'verifying', ':now': nowIso(), ...verifier.values },
+            ReturnValues: 'ALL_NEW',
+          }),
+        );
+        return { claimed: true, pkg: toRecord(Package, out.Attributes ?? {}, 'package') };
+      } catch (error) {
+        if (!isConditionFailure(error)) throw error;
+        return { claimed: false, pkg: await get(id) };
       }
     },
     async setAutoRelease(id, outcome) {

@@ -92,6 +92,14 @@ export interface NewPackage {
   readonly partSize?: number;
 }
 
+export interface PackageTransitionGuard {
+  /**
+   * An intake execution's name: move only while the verification is unclaimed or claimed by
+   * it (StateConflictError when another execution holds it).
+   */
+  readonly verifier?: string;
+}
+
 export interface PackageStore {
   /** ConflictError when game@version exists. */
   create(input: NewPackage): Promise<Package>;
@@ -106,7 +114,14 @@ export interface PackageStore {
     id: string,
     to: PackageState,
     fields?: Partial<Pick<Package, 'reason' | 'sha256' | 'origins' | 'stagingExecution'>>,
+    guard?: PackageTransitionGuard,
   ): Promise<Package>;
+  /**
+   * Claims the verification of a `verifying` package for one intake execution: true when it is
+   * (now, or already) that execution's; false when another holds it or the package left
+   * `verifying`. NotFoundError if gone.
+   */
+  claimVerification(id: string, executionName: string): Promise<{ claimed: boolean; pkg: Package }>;
   /** Records what auto-release did with the package (no state change); NotFoundError if gone. */
   setAutoRelease(id: string, outcome: PackageAutoRelease): Promise<Package>;
   remove(id: string): Promise<void>;

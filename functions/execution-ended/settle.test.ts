@@ -184,6 +184,48 @@ describe('settleEndedExecution', () => {
     });
   });
 
+  it('rejects a package left verifying by the intake that held its verification, or by one when none did', async () => {
+    const verifying = (version: string) =>
+      db.store.packages.create({
+        game: 'demo',
+        version,
+        fileName: 'demo.tar.gz',
+        size: 10,
+        sha256: 'a'.repeat(64),
+        s3Key: `incoming/demo/${version}/demo.tar.gz`,
+        state: 'verifying',
+      });
+    const inputOf = (version: string) => ({ kind: 'incoming', game: 'demo', version, key: 'k' });
+    const held = await verifying('3.0.0');
+    await db.store.packages.claimVerification(held.id, 'intake-b');
+
+    expect(await settleEndedExecution({ store: db.store }, ended('intake-a', inputOf('3.0.0')))).toEqual({
+      settled: 'nothing',
+      why: `execution intake-a is not the one verifying package ${held.id}`,
+    });
+    expect(await db.store.packages.get(held.id)).toMatchObject({ state: 'verifying' });
+
+    const outcome = await settleEndedExecution({ store: db.store }, ended('intake-b', inputOf('3.0.0')));
+    const reason =
+      'verification did not finish: the workflow execution intake-b ended ABORTED; delete the package and push it again';
+    expect(outcome).toEqual({ settled: 'package', id: held.id, reason });
+    expect(await db.store.packages.get(held.id)).toMatchObject({ state: 'rejected', reason });
+    expect(await settleEndedExecution({ store: db.store }, ended('intake-b', inputOf('3.0.0')))).toEqual({
+      settled: 'nothing',
+      why: `package ${held.id} is rejected`,
+    });
+
+    // Stopped before its Verify state claimed anything (while registering): nobody else holds it.
+    const unclaimed = await verifying('3.1.0');
+    expect(
+      await settleEndedExecution({ store: db.store }, ended('intake-c', inputOf('3.1.0'))),
+    ).toMatchObject({
+      settled: 'package',
+      id: unclaimed.id,
+    });
+    expect((await db.store.packages.get(unclaimed.id)).state).toBe('rejected');
+  });
+
   it('drops what is not its own: unknown records, other inputs, bad JSON, malformed events', async () => {
     const deps = { store: db.store };
 

@@ -14,9 +14,10 @@ import type { Store } from '../../core/store/types.js';
  * An execution that ended without reaching its own last task (stopped by hand in the console,
  * timed out, failed outside every Catch) leaves its record unfinished: a release running with
  * its hosts locked (every later release on them refused as busy), an action running, a package
- * staging. This settles what the workflow could not: the record ends with why, the hosts are free. It acts only on the record that execution was running, and
- * only while that record is unfinished, so a redelivered event, a late event for an older
- * rollback attempt, or an event for a run that did finalize changes nothing.
+ * verifying or staging (neither of which can be deleted). This settles what the workflow could
+ * not: the record ends with why, the hosts are free. It acts only on the record that execution
+ * was running, and only while that record is unfinished, so a redelivered event, a late event
+ * for an older rollback attempt, or an event for a run that did finalize changes nothing.
  */
 
 export interface SettleDeps {
@@ -137,8 +138,9 @@ const intakePackageId = (input: ExecutionInput): string | undefined => {
 
 /**
  * A package left `staging` by the execution that staged it goes back to `verified` with why:
- * it stays usable (and deletable) instead of staging forever. Verifying is not settled here:
- * a repeated object event runs a second intake on the same package, and either may finish it.
+ * it stays usable (and deletable) instead of staging forever. One left `verifying` is rejected
+ * with why (it may be deleted and pushed again), if this execution held its verification or
+ * none did: a second intake of the same package that claimed it is left to finish it.
  */
 const settlePackage = async (
   { store, logger }: SettleDeps,
@@ -147,6 +149,22 @@ const settlePackage = async (
 ): Promise<SettleOutcome> => {
   const pkg = await unlessMissing(store.packages.get(id));
   if (!pkg) return nothing(`package ${id} does not exist`);
+  if (pkg.state === 'verifying') {
+    if (pkg.verifyingExecution !== undefined && pkg.verifyingExecution !== detail.name) {
+      return nothing(`execution ${detail.name} is not the one verifying package ${id}`);
+    }
+    const reason = `verification did not finish: ${endedHow(detail)}; delete the package and push it again`;
+    const rejected = await unlessConflict(
+      store.packages.transition(id, 'rejected', { reason }, { verifier: detail.name }),
+    );
+    // Another intake claimed it meanwhile, or settled it first with its own reason.
+    if (rejected?.reason !== reason) return nothing(`package ${id} was settled by another intake`);
+    logger?.warn(
+      { packageId: id, executionArn: detail.executionArn, reason },
+      'unfinished verification settled',
+    );
+    return { settled: 'package', id, reason };
+  }
   if (pkg.state !== 'staging') return nothing(`package ${id} is ${pkg.state}`);
   if (pkg.stagingExecution !== detail.name) {
     return nothing(`execution ${detail.name} is not the one staging package ${id}`);

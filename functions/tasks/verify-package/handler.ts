@@ -16,7 +16,11 @@ const deps: VerifyDeps = {
   logger: createLogger('gsm-verify-package', { level: config.logLevel }),
 };
 
-const Event = z.object({ packageId: z.string().min(1), failure: z.string().max(2000).optional() });
+const Event = z.object({
+  packageId: z.string().min(1),
+  executionName: z.string().min(1).max(80).optional(),
+  failure: z.string().max(2000).optional(),
+});
 
 export const handler = async (event: unknown): Promise<VerifyResult> =>
   verifyPackage(deps, Event.parse(event));

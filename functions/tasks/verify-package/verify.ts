@@ -19,6 +19,12 @@ export interface VerifyDeps {
 
 export interface VerifyEvent {
   readonly packageId: string;
+  /**
+   * The intake execution asking: it claims the verification first, so a second intake of the
+   * same package leaves the hashing to the first. Unset (executions started before it was
+   * passed): verified without a claim.
+   */
+  readonly executionName?: string;
   /** Set when an earlier attempt failed for good: the package is rejected with this reason. */
   readonly failure?: string;
 }
@@ -43,12 +49,27 @@ const result = (pkg: Package): VerifyResult => ({
 
 export const verifyPackage = async (deps: VerifyDeps, event: VerifyEvent): Promise<VerifyResult> => {
   const { store, objects, logger } = deps;
-  const pkg = await store.packages.get(event.packageId);
+  const { executionName } = event;
+  let pkg = await store.packages.get(event.packageId);
   // A retry or a duplicate event: the first run settled it.
   if (pkg.state !== 'verifying') return result(pkg);
+  if (executionName !== undefined) {
+    const claim = await store.packages.claimVerification(pkg.id, executionName);
+    pkg = claim.pkg;
+    if (!claim.claimed) {
+      if (pkg.state === 'verifying') {
+        logger.info(
+          { packageId: pkg.id, verifier: pkg.verifyingExecution },
+          'another intake is verifying it',
+        );
+      }
+      return result(pkg);
+    }
+  }
+  const guard = executionName === undefined ? {} : { verifier: executionName };
   const reject = async (reason: string) => {
     logger.warn({ packageId: pkg.id, reason }, 'package rejected');
-    return result(await store.packages.transition(pkg.id, 'rejected', { reason }));
+    return result(await store.packages.transition(pkg.id, 'rejected', { reason }, guard));
   };
   if (event.failure !== undefined) return reject(`verification failed: ${event.failure}`);
   if (!pkg.sha256) return reject('no SHA-256 was declared for it');
@@ -67,5 +88,5 @@ export const verifyPackage = async (deps: VerifyDeps, event: VerifyEvent): Promi
     return reject(`hash mismatch: declared sha256 ${pkg.sha256}, stored object has ${actual.sha256}`);
   }
   logger.info({ packageId: pkg.id, size: actual.size }, 'package verified');
-  return result(await store.packages.transition(pkg.id, 'verified'));
+  return result(await store.packages.transition(pkg.id, 'verified', {}, guard));
 };
