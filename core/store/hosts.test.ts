@@ -210,15 +210,15 @@ describe.each(DYNAMODB_BACKENDS)('host store on %s', (backend) => {
       );
     });
 
-    it('lets exactly one of two concurrent updates win; the other gets the current host', async () => {
+    it('lets exactly one of two concurrent updates at one revision win; the other gets the current host', async () => {
       // Prepare: hold both writes until both updates have read revision 1, so they truly race.
       await db.store.hosts.create({ ...baseHost, id: 'race-1' });
       const release = holdRequests(db.documents, 'PutItemCommand', 2);
 
       // Act
       const results = await Promise.allSettled([
-        db.store.hosts.update('race-1', { tags: { who: 'a' } }),
-        db.store.hosts.update('race-1', { tags: { who: 'b' } }),
+        db.store.hosts.update('race-1', { tags: { who: 'a' } }, { ifRevision: 1 }),
+        db.store.hosts.update('race-1', { tags: { who: 'b' } }, { ifRevision: 1 }),
       ]).finally(release);
 
       // Assess
@@ -231,6 +231,47 @@ describe.each(DYNAMODB_BACKENDS)('host store on %s', (backend) => {
       const stored = await db.store.hosts.get('race-1');
       expect(stored.revision).toBe(2);
       expect(conflict instanceof StateConflictError && conflict.current).toEqual(stored);
+    });
+
+    it('applies an update without ifRevision again over a write that beat it, losing neither', async () => {
+      // Prepare: the update has read revision 1; a monitor observation lands before it writes.
+      await db.store.hosts.create({ ...baseHost, id: 'race-2' });
+      let reachedPut!: () => void;
+      const putReached = new Promise<void>((resolve) => {
+        reachedPut = resolve;
+      });
+      let releasePut!: () => void;
+      const putHeld = new Promise<void>((resolve) => {
+        releasePut = resolve;
+      });
+      let held = false;
+      db.documents.middlewareStack.add(
+        (next, context) => async (args) => {
+          if (context.commandName === 'PutItemCommand' && !held) {
+            held = true;
+            reachedPut();
+            await putHeld;
+          }
+          return next(args);
+        },
+        { step: 'initialize', name: 'hold-first-put' },
+      );
+      const update = db.store.hosts.update('race-2', { tags: { who: 'a' } });
+      await putReached;
+      await db.store.hosts.observe('race-2', { status: 'online', agentVersion: '9.9.9' });
+
+      // Act
+      releasePut();
+      const updated = await update.finally(() => db.documents.middlewareStack.remove('hold-first-put'));
+
+      // Assess
+      expect(updated).toMatchObject({
+        tags: { who: 'a' },
+        status: 'online',
+        agentVersion: '9.9.9',
+        revision: 3,
+      });
+      expect(await db.store.hosts.get('race-2')).toEqual(updated);
     });
 
     it('writes with ifRevision only while the host is at that revision', async () => {

@@ -31,6 +31,9 @@ const hostItem = (host: Host): Item => ({
 /** ISO strings compare as time only in one shape; `…00Z` and `…00.000Z` would not. */
 const canonicalTime = (iso: string): string => new Date(iso).toISOString();
 
+/** A sweep writes each host every few seconds; three reads in a row all beaten by one is a busy host. */
+const UNCONDITIONAL_UPDATE_ATTEMPTS = 3;
+
 export const createHostStore = (ctx: StoreContext): HostStore => {
   const find = async (id: string): Promise<Host | undefined> => {
     const item = await getItem(ctx, itemKey(ENTITY.host, id));
@@ -92,41 +95,47 @@ export const createHostStore = (ctx: StoreContext): HostStore => {
     },
     async update(id, patch, options = {}) {
       const changes = validate(HostPatch, patch, 'host patch');
-      const current = await get(id);
-      if (options.ifRevision !== undefined && current.revision !== options.ifRevision) {
-        throw new StateConflictError<Host>(
-          `host '${id}' is at revision ${current.revision}, not ${options.ifRevision}: it changed since it was read`,
-          current,
-        );
+      // Without ifRevision the caller asked for its fields, not for a revision: a monitor
+      // sweep landing between the read and the write is read again and the patch re-applied.
+      const attempts = options.ifRevision === undefined ? UNCONDITIONAL_UPDATE_ATTEMPTS : 1;
+      for (let attempt = 1; ; attempt++) {
+        const current = await get(id);
+        if (options.ifRevision !== undefined && current.revision !== options.ifRevision) {
+          throw new StateConflictError<Host>(
+            `host '${id}' is at revision ${current.revision}, not ${options.ifRevision}: it changed since it was read`,
+            current,
+          );
+        }
+        const { legacyKey, ...rest } = changes;
+        const merged = { ...current, ...rest };
+        if (legacyKey === null) delete merged.legacyKey;
+        else if (legacyKey !== undefined) merged.legacyKey = legacyKey;
+        // The protocol/legacyKey pairing is a rule of the whole record, so check the result.
+        validate(HostInput, merged, 'host');
+        const next: Host = { ...merged, updatedAt: nowIso(), revision: current.revision + 1 };
+        try {
+          await ctx.documents.send(
+            new PutCommand({
+              TableName: ctx.table,
+              Item: hostItem(next),
+              ConditionExpression: `${CONDITION.exists} AND #revision = :revision`,
+              ExpressionAttributeNames: { ...PK_NAME, '#revision': 'revision' },
+              ExpressionAttributeValues: { ':revision': current.revision },
+            }),
+          );
+          return next;
+        } catch (error) {
+          if (!isConditionFailure(error)) throw error;
+          const now = await find(id);
+          if (!now) throw new NotFoundError('host', id, { cause: error });
+          if (attempt < attempts) continue;
+          throw new StateConflictError<Host>(
+            `host '${id}' changed while it was being updated (revision ${current.revision} → ${now.revision})`,
+            now,
+            { cause: error },
+          );
+        }
       }
-      const { legacyKey, ...rest } = changes;
-      const merged = { ...current, ...rest };
-      if (legacyKey === null) delete merged.legacyKey;
-      else if (legacyKey !== undefined) merged.legacyKey = legacyKey;
-      // The protocol/legacyKey pairing is a rule of the whole record, so check the result.
-      validate(HostInput, merged, 'host');
-      const next: Host = { ...merged, updatedAt: nowIso(), revision: current.revision + 1 };
-      try {
-        await ctx.documents.send(
-          new PutCommand({
-            TableName: ctx.table,
-            Item: hostItem(next),
-            ConditionExpression: `${CONDITION.exists} AND #revision = :revision`,
-            ExpressionAttributeNames: { ...PK_NAME, '#revision': 'revision' },
-            ExpressionAttributeValues: { ':revision': current.revision },
-          }),
-        );
-      } catch (error) {
-        if (!isConditionFailure(error)) throw error;
-        const now = await find(id);
-        if (!now) throw new NotFoundError('host', id, { cause: error });
-        throw new StateConflictError<Host>(
-          `host '${id}' changed while it was being updated (revision ${current.revision} → ${now.revision})`,
-          now,
-          { cause: error },
-        );
-      }
-      return next;
     },
     async observe(id, observation) {
       const seen = validate(HostObservation, observation, 'host observation');

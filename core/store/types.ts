@@ -58,10 +58,12 @@ export interface HostStore {
   /** Sorted by id. With `tags`, only hosts carrying every given tag. */
   list(query?: PageRequest & { tags?: Tags; role?: Host['role'] }): Promise<Page<Host>>;
   /**
-   * Read-modify-write guarded by `revision`; a concurrent writer (an update or an observation)
-   * gets StateConflictError carrying the current host. `legacyKey: null` removes the key.
-   * With `ifRevision`, a host no longer at that revision is a StateConflictError before any
-   * write: a client that read, changed and writes back whole fields (tags) loses nothing.
+   * Read-modify-write guarded by `revision`, so nothing another writer set in between is lost:
+   * without `ifRevision` a concurrent write (a monitor observation, another update) makes it
+   * read and apply the patch again, up to 3 times, then StateConflictError carrying the current
+   * host. `legacyKey: null` removes the key. With `ifRevision`, a host no longer at that
+   * revision is a StateConflictError before any write: a client that read, changed and writes
+   * back whole fields (tags) loses nothing.
    */
   update(id: string, patch: HostPatch, options?: { readonly ifRevision?: number }): Promise<Host>;
   /**

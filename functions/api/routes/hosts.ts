@@ -79,7 +79,7 @@ const patchHost = createRoute({
   summary: 'Change a host: address, port, role, tags (replaced whole), protocol, legacyKey, instances',
   middleware: [requireRole('operator')] as const,
   description:
-    'With `If-Match: "<revision>"` (the ETag of GET /v1/hosts/{id}), a host changed since that read is a 409 and nothing is written: read, merge and write back tags without losing a concurrent change.',
+    'Without If-Match, the named fields are written over the host as it is then (a concurrent monitor sweep is kept). With `If-Match: "<revision>"` (the ETag of GET /v1/hosts/{id}), a host changed since that read is a 409 and nothing is written: read, merge and write back tags without losing a concurrent change.',
   request: { params: IdParam, headers: IfMatchHeader, ...jsonBody(HostPatch) },
   responses: { 200: ok(PublicHost), ...problems(400, 401, 403, 404, 409, 413) },
 });
