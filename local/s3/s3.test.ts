@@ -4,102 +4,21 @@ import { Readable } from 'node:stream';
 import {
   AbortMultipartUploadCommand,
   CompleteMultipartUploadCommand,
-  CopyObjectCommand,
-  CreateMultipartUploadCommand,
-  DeleteObjectCommand,
-  GetObjectCommand,
   HeadObjectCommand,
   ListPartsCommand,
   PutObjectCommand,
-  type S3Client,
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
-import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createS3Client } from '../../core/aws.js';
+import { describe, expect, it } from 'vitest';
 import { createLogger } from '../../core/log.js';
-import { S3BucketEvent, S3ObjectCreatedEvent } from '../../core/model/events.js';
-import { decodeEventKey } from '../../core/model/s3-keys.js';
-import { type LocalS3, startS3 } from '../s3.js';
-
-const MiB = 1024 * 1024;
-const BUCKET = 'gsm-s3-test';
-
-/** Deterministic, non-repeating-looking bytes: block i is sha256(seed:i) repeated. */
-const bytes = (size: number, seed: string): Buffer => {
-  const out = Buffer.alloc(size);
-  for (let offset = 0, i = 0; offset < size; i++) {
-    offset += createHash('sha256').update(`${seed}:${i}`).digest().copy(out, offset);
-  }
-  return out;
-};
-
-const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
-const md5 = (data: Buffer | string) => createHash('md5').update(data).digest();
-
-const readAll = async (body: unknown): Promise<Buffer> => {
-  const chunks: Buffer[] = [];
-  for await (const chunk of body as AsyncIterable<Uint8Array>) chunks.push(Buffer.from(chunk));
-  return Buffer.concat(chunks);
-};
+import { startS3 } from '../s3.js';
+import { BUCKET, bytes, MiB, md5, readAll, sha256, useS3TestBucket } from './s3.fixture.js';
 
 describe('local S3 (s3rver behind the gsm middleware)', () => {
-  let s3: LocalS3;
-  let client: S3Client;
-  let events: S3BucketEvent[] = [];
-  let failNextEvent = false;
-
-  beforeAll(async () => {
-    s3 = await startS3({
-      bucket: BUCKET,
-      logger: createLogger('test', { level: 'silent' }),
-      onEvent: async (event) => {
-        if (failNextEvent) {
-          failNextEvent = false;
-          throw new Error('listener failure');
-        }
-        events.push(event);
-      },
-    });
-    client = createS3Client({
-      region: s3.region,
-      endpoints: { s3: s3.endpoint },
-      credentials: s3.credentials,
-      s3ForcePathStyle: true,
-    });
-  });
-
-  afterAll(async () => {
-    client?.destroy();
-    await s3?.close();
-  });
-
-  beforeEach(async () => {
-    await s3.drainEvents();
-    events = [];
-  });
-
-  const get = async (key: string, range?: string) =>
-    client.send(new GetObjectCommand({ Bucket: BUCKET, Key: key, Range: range }));
-
-  const startUpload = async (key: string) => {
-    const created = await client.send(new CreateMultipartUploadCommand({ Bucket: BUCKET, Key: key }));
-    return created.UploadId!;
-  };
-
-  const putPartPresigned = async (key: string, uploadId: string, partNumber: number, body: Buffer) => {
-    const url = await getSignedUrl(
-      client,
-      new UploadPartCommand({ Bucket: BUCKET, Key: key, UploadId: uploadId, PartNumber: partNumber }),
-      { expiresIn: 300 },
-    );
-    const response = await fetch(url, { method: 'PUT', body: new Uint8Array(body) });
-    expect(response.status).toBe(200);
-    return response.headers.get('etag')!;
-  };
+  const bucket = useS3TestBucket();
 
   it('stores an object with metadata and returns it', async () => {
-    await client.send(
+    await bucket.client.send(
       new PutObjectCommand({
         Bucket: BUCKET,
         Key: 'plain/hello.txt',
@@ -109,8 +28,8 @@ describe('local S3 (s3rver behind the gsm middleware)', () => {
       }),
     );
 
-    const object = await get('plain/hello.txt');
-    const head = await client.send(new HeadObjectCommand({ Bucket: BUCKET, Key: 'plain/hello.txt' }));
+    const object = await bucket.get('plain/hello.txt');
+    const head = await bucket.client.send(new HeadObjectCommand({ Bucket: BUCKET, Key: 'plain/hello.txt' }));
 
     expect((await readAll(object.Body)).toString()).toBe('hello gsm');
     expect(object.ContentType).toBe('text/plain');
@@ -126,7 +45,7 @@ describe('local S3 (s3rver behind the gsm middleware)', () => {
         yield data.subarray(offset, offset + 64 * 1024);
     }
 
-    await client.send(
+    await bucket.client.send(
       new PutObjectCommand({
         Bucket: BUCKET,
         Key: 'stream/big.bin',
@@ -134,16 +53,18 @@ describe('local S3 (s3rver behind the gsm middleware)', () => {
         ContentLength: size,
       }),
     );
-    const stored = await readAll((await get('stream/big.bin')).Body);
+    const stored = await readAll((await bucket.get('stream/big.bin')).Body);
 
     expect(stored.length).toBe(size);
     expect(sha256(stored)).toBe(sha256(data));
   });
 
   it('answers a Range GET with the requested bytes', async () => {
-    await client.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'range.txt', Body: '0123456789abcdef' }));
+    await bucket.client.send(
+      new PutObjectCommand({ Bucket: BUCKET, Key: 'range.txt', Body: '0123456789abcdef' }),
+    );
 
-    const part = await get('range.txt', 'bytes=5-9');
+    const part = await bucket.get('range.txt', 'bytes=5-9');
 
     expect((await readAll(part.Body)).toString()).toBe('56789');
     expect(part.ContentRange).toBe('bytes 5-9/16');
@@ -155,11 +76,11 @@ describe('local S3 (s3rver behind the gsm middleware)', () => {
 
     it('uploads parts through presigned URLs, lists them, and completes to the same bytes', async () => {
       const key = 'uploads/demo@1.0/server.tar.bz2';
-      const uploadId = await startUpload(key);
-      const etag1 = await putPartPresigned(key, uploadId, 1, first);
-      const etag2 = await putPartPresigned(key, uploadId, 2, second);
+      const uploadId = await bucket.startUpload(key);
+      const etag1 = await bucket.putPartPresigned(key, uploadId, 1, first);
+      const etag2 = await bucket.putPartPresigned(key, uploadId, 2, second);
 
-      const listed = await client.send(
+      const listed = await bucket.client.send(
         new ListPartsCommand({ Bucket: BUCKET, Key: key, UploadId: uploadId }),
       );
 
@@ -174,7 +95,7 @@ describe('local S3 (s3rver behind the gsm middleware)', () => {
       expect(etag1).toBe(`"${createHash('md5').update(first).digest('hex')}"`);
       expect(listed.Parts?.[0]?.LastModified).toBeInstanceOf(Date);
 
-      const completed = await client.send(
+      const completed = await bucket.client.send(
         new CompleteMultipartUploadCommand({
           Bucket: BUCKET,
           Key: key,
@@ -187,7 +108,7 @@ describe('local S3 (s3rver behind the gsm middleware)', () => {
           },
         }),
       );
-      const object = await get(key);
+      const object = await bucket.get(key);
       const stored = await readAll(object.Body);
 
       expect(sha256(stored)).toBe(sha256(Buffer.concat([first, second])));
@@ -200,14 +121,14 @@ describe('local S3 (s3rver behind the gsm middleware)', () => {
 
     it('pages ListParts with max-parts and part-number-marker', async () => {
       const key = 'paged/object.bin';
-      const uploadId = await startUpload(key);
-      await putPartPresigned(key, uploadId, 1, Buffer.from('one'));
-      await putPartPresigned(key, uploadId, 2, Buffer.from('two!'));
+      const uploadId = await bucket.startUpload(key);
+      await bucket.putPartPresigned(key, uploadId, 1, Buffer.from('one'));
+      await bucket.putPartPresigned(key, uploadId, 2, Buffer.from('two!'));
 
-      const page1 = await client.send(
+      const page1 = await bucket.client.send(
         new ListPartsCommand({ Bucket: BUCKET, Key: key, UploadId: uploadId, MaxParts: 1 }),
       );
-      const page2 = await client.send(
+      const page2 = await bucket.client.send(
         new ListPartsCommand({
           Bucket: BUCKET,
           Key: key,
@@ -228,12 +149,14 @@ describe('local S3 (s3rver behind the gsm middleware)', () => {
 
     it('aborts an upload: its parts go, and Complete, ListParts and UploadPart answer NoSuchUpload', async () => {
       const key = 'aborted/object.bin';
-      const uploadId = await startUpload(key);
-      const etag = await putPartPresigned(key, uploadId, 1, Buffer.from('doomed'));
+      const uploadId = await bucket.startUpload(key);
+      const etag = await bucket.putPartPresigned(key, uploadId, 1, Buffer.from('doomed'));
 
-      await client.send(new AbortMultipartUploadCommand({ Bucket: BUCKET, Key: key, UploadId: uploadId }));
+      await bucket.client.send(
+        new AbortMultipartUploadCommand({ Bucket: BUCKET, Key: key, UploadId: uploadId }),
+      );
 
-      const complete = client.send(
+      const complete = bucket.client.send(
         new CompleteMultipartUploadCommand({
           Bucket: BUCKET,
           Key: key,
@@ -246,10 +169,10 @@ describe('local S3 (s3rver behind the gsm middleware)', () => {
         $metadata: { httpStatusCode: 404 },
       });
       await expect(
-        client.send(new ListPartsCommand({ Bucket: BUCKET, Key: key, UploadId: uploadId })),
+        bucket.client.send(new ListPartsCommand({ Bucket: BUCKET, Key: key, UploadId: uploadId })),
       ).rejects.toMatchObject({ name: 'NoSuchUpload' });
       await expect(
-        client.send(
+        bucket.client.send(
           new UploadPartCommand({
             Bucket: BUCKET,
             Key: key,
@@ -260,16 +183,16 @@ describe('local S3 (s3rver behind the gsm middleware)', () => {
         ),
       ).rejects.toMatchObject({ name: 'NoSuchUpload' });
       await expect(
-        client.send(new AbortMultipartUploadCommand({ Bucket: BUCKET, Key: key, UploadId: uploadId })),
+        bucket.client.send(new AbortMultipartUploadCommand({ Bucket: BUCKET, Key: key, UploadId: uploadId })),
       ).rejects.toMatchObject({ name: 'NoSuchUpload' });
     });
 
     it('refuses a Complete naming a part with another ETag, and a second Complete', async () => {
       const key = 'strict/object.bin';
-      const uploadId = await startUpload(key);
-      const etag = await putPartPresigned(key, uploadId, 1, Buffer.from('only part'));
+      const uploadId = await bucket.startUpload(key);
+      const etag = await bucket.putPartPresigned(key, uploadId, 1, Buffer.from('only part'));
       const completeWith = (partEtag: string) =>
-        client.send(
+        bucket.client.send(
           new CompleteMultipartUploadCommand({
             Bucket: BUCKET,
             Key: key,
@@ -287,11 +210,11 @@ describe('local S3 (s3rver behind the gsm middleware)', () => {
 
     it('refuses a Complete whose non-final part is under 5 MiB', async () => {
       const key = 'small/object.bin';
-      const uploadId = await startUpload(key);
-      const etag1 = await putPartPresigned(key, uploadId, 1, Buffer.from('tiny'));
-      const etag2 = await putPartPresigned(key, uploadId, 2, Buffer.from('tail'));
+      const uploadId = await bucket.startUpload(key);
+      const etag1 = await bucket.putPartPresigned(key, uploadId, 1, Buffer.from('tiny'));
+      const etag2 = await bucket.putPartPresigned(key, uploadId, 2, Buffer.from('tail'));
 
-      const complete = client.send(
+      const complete = bucket.client.send(
         new CompleteMultipartUploadCommand({
           Bucket: BUCKET,
           Key: key,
@@ -306,126 +229,6 @@ describe('local S3 (s3rver behind the gsm middleware)', () => {
       );
 
       await expect(complete).rejects.toMatchObject({ name: 'EntityTooSmall' });
-    });
-  });
-
-  describe('events', () => {
-    const awkwardKey = 'incoming/démo/1.0 beta/a+b file ü.tar.bz2';
-
-    it('sends one EventBridge Object Created event for a PutObject, with the key URL-encoded', async () => {
-      await client.send(new PutObjectCommand({ Bucket: BUCKET, Key: awkwardKey, Body: 'payload' }));
-      await s3.drainEvents();
-
-      expect(events).toHaveLength(1);
-      const event = S3ObjectCreatedEvent.parse(events[0]);
-      expect(event).toMatchObject({
-        version: '0',
-        'detail-type': 'Object Created',
-        source: 'aws.s3',
-        account: '123456789000',
-        region: 'us-east-1',
-        resources: [`arn:aws:s3:::${BUCKET}`],
-        detail: {
-          version: '0',
-          bucket: { name: BUCKET },
-          object: { size: 7, etag: createHash('md5').update('payload').digest('hex') },
-          requester: '123456789000',
-          'source-ip-address': '127.0.0.1',
-          reason: 'PutObject',
-        },
-      });
-      expect(event.detail.object.key).toBe('incoming/d%C3%A9mo/1.0+beta/a%2Bb+file+%C3%BC.tar.bz2');
-      expect(decodeEventKey(event.detail.object.key)).toBe(awkwardKey);
-      expect(event.time).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
-      expect(event.detail.object.sequencer).toMatch(/^[0-9A-F]{18}$/);
-    });
-
-    it('sends one event with reason CompleteMultipartUpload for a multipart completion', async () => {
-      const uploadId = await startUpload(awkwardKey);
-      const etag = await putPartPresigned(awkwardKey, uploadId, 1, Buffer.from('multi'));
-
-      await client.send(
-        new CompleteMultipartUploadCommand({
-          Bucket: BUCKET,
-          Key: awkwardKey,
-          UploadId: uploadId,
-          MultipartUpload: { Parts: [{ PartNumber: 1, ETag: etag }] },
-        }),
-      );
-      await s3.drainEvents();
-
-      expect(events).toHaveLength(1);
-      const event = S3ObjectCreatedEvent.parse(events[0]);
-      expect(event.detail.reason).toBe('CompleteMultipartUpload');
-      expect(decodeEventKey(event.detail.object.key)).toBe(awkwardKey);
-      expect(event.detail.object.size).toBe(5);
-      expect(event.detail.object.etag).toBe(`${createHash('md5').update(md5('multi')).digest('hex')}-1`);
-    });
-
-    it('tells a browser form POST from a multipart completion', async () => {
-      const form = new FormData();
-      form.append('key', 'posted/form.txt');
-      form.append('file', new Blob(['from a form']), 'form.txt');
-
-      const response = await fetch(`${s3.endpoint}/${BUCKET}`, { method: 'POST', body: form });
-      await s3.drainEvents();
-
-      expect(response.status).toBe(204);
-      expect(events.map((e) => [e['detail-type'], e.detail.reason])).toEqual([
-        ['Object Created', 'PostObject'],
-      ]);
-    });
-
-    it('sends CopyObject and Object Deleted events', async () => {
-      await client.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'copy/source.txt', Body: 'copy me' }));
-      await client.send(
-        new CopyObjectCommand({
-          Bucket: BUCKET,
-          Key: 'copy/target.txt',
-          CopySource: `${BUCKET}/copy/source.txt`,
-        }),
-      );
-      await client.send(new DeleteObjectCommand({ Bucket: BUCKET, Key: 'copy/target.txt' }));
-      await s3.drainEvents();
-
-      const [, copied, deleted] = events.map((e) => S3BucketEvent.parse(e));
-      expect(copied).toMatchObject({
-        'detail-type': 'Object Created',
-        detail: {
-          reason: 'CopyObject',
-          object: { key: 'copy/target.txt', etag: createHash('md5').update('copy me').digest('hex') },
-        },
-      });
-      expect(deleted).toMatchObject({
-        'detail-type': 'Object Deleted',
-        detail: {
-          reason: 'DeleteObject',
-          'deletion-type': 'Permanently Deleted',
-          object: { key: 'copy/target.txt' },
-        },
-      });
-    });
-
-    it('delivers events for one key in order, one at a time', async () => {
-      for (const body of ['1', '22', '333']) {
-        await client.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'order/key', Body: body }));
-      }
-      await s3.drainEvents();
-
-      const created = events.map((e) => S3ObjectCreatedEvent.parse(e));
-      expect(created.map((e) => e.detail.object.size)).toEqual([1, 2, 3]);
-      const sequencers = created.map((e) => e.detail.object.sequencer);
-      expect([...sequencers].sort()).toEqual(sequencers);
-    });
-
-    it('survives a listener that throws: the request succeeds and later events still arrive', async () => {
-      failNextEvent = true;
-
-      await client.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'throws/one', Body: 'x' }));
-      await client.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'throws/two', Body: 'y' }));
-      await s3.drainEvents();
-
-      expect(events.map((e) => e.detail.object.key)).toEqual(['throws/two']);
     });
   });
 
