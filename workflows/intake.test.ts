@@ -46,6 +46,24 @@ describe('intakeDefinition', () => {
     }
   });
 
+  it('catches staging that fails past its retries: the package is put back, then the execution fails', () => {
+    const { States } = intakeDefinition({ relayActivityArn: RELAY });
+    for (const name of ['PlanStaging', 'VerifyOrigins']) {
+      const state = States[name];
+      const catches = state && 'Catch' in state ? (state.Catch ?? []) : [];
+      expect(catches).toEqual([
+        { ErrorEquals: ['States.ALL'], ResultPath: '$.stagingError', Next: 'AbandonStaging' },
+      ]);
+    }
+    const abandon = States.AbandonStaging;
+    expect(abandon && 'Parameters' in abandon ? abandon.Parameters : undefined).toMatchObject({
+      FunctionName: VERIFY_ORIGINS_FUNCTION,
+      Payload: { abandon: { 'error.$': '$.stagingError', 'executionName.$': '$$.Execution.Name' } },
+    });
+    expect(abandon && 'Next' in abandon ? abandon.Next : undefined).toBe('StagingFailed');
+    expect(States.StagingFailed).toMatchObject({ Type: 'Fail', Error: 'GsmStagingFailed' });
+  });
+
   it('asks for an auto-release only once staging is done, and never fails the intake over it', () => {
     const { States } = intakeDefinition({ relayActivityArn: RELAY });
     const staged = States.StagingDone as unknown as { Choices: { Next: string }[] };

@@ -1,6 +1,7 @@
 import {
   activityTask,
   choice,
+  fail,
   inlineMap,
   lambdaTask,
   pass,
@@ -54,6 +55,8 @@ export const VERIFY_TIMEOUT_SEC = 900;
  * activity tasks) → VerifyOrigins (HEAD size and GET hash through each origin's public URL; a
  * bad copy is staged once more, then the origin is excluded and reported) → staged →
  * AutoRelease (a release of it when the game's policy says autoRelease; never fails the intake).
+ * PlanStaging or VerifyOrigins failing past their retries → AbandonStaging (back to verified with
+ * the error, every origin listed unverified) → StagingFailed.
  */
 export const intakeDefinition = ({ relayActivityArn }: IntakeDefinitionOptions): StateMachine => {
   const registered = {
@@ -123,6 +126,7 @@ export const intakeDefinition = ({ relayActivityArn }: IntakeDefinitionOptions):
           retryLambdaService,
           { ErrorEquals: ['States.TaskFailed'], IntervalSeconds: 2, MaxAttempts: 2 },
         ],
+        Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.stagingError', Next: 'AbandonStaging' }],
         next: 'StagingDone',
       }),
       StagingDone: choice(
@@ -166,8 +170,31 @@ export const intakeDefinition = ({ relayActivityArn }: IntakeDefinitionOptions):
           retryLambdaService,
           { ErrorEquals: ['States.TaskFailed'], IntervalSeconds: 2, MaxAttempts: 2 },
         ],
+        Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.stagingError', Next: 'AbandonStaging' }],
         next: 'StagingDone',
       }),
+      AbandonStaging: lambdaTask(VERIFY_ORIGINS_FUNCTION, {
+        Comment:
+          'Staging failed past its retries: back to verified with the error, every origin listed as unverified',
+        payload: {
+          abandon: {
+            'packageId.$': '$.registered.packageId',
+            'executionName.$': '$$.Execution.Name',
+            'error.$': '$.stagingError',
+          },
+        },
+        ResultPath: '$.abandoned',
+        TimeoutSeconds: 60,
+        Retry: [
+          retryLambdaService,
+          { ErrorEquals: ['States.TaskFailed'], IntervalSeconds: 2, MaxAttempts: 2 },
+        ],
+        next: 'StagingFailed',
+      }),
+      StagingFailed: fail(
+        'GsmStagingFailed',
+        'staging failed past its retries; the package is verified, not staged',
+      ),
       AutoRelease: lambdaTask(AUTO_RELEASE_FUNCTION, {
         Comment:
           'A staged package of a game whose policy says autoRelease starts its release; a refusal is logged, the intake still succeeds',

@@ -5,9 +5,13 @@ import { createLogger } from '../../../core/log.js';
 import { createStore } from '../../../core/store/index.js';
 import { createPackageObjects } from '../../../core/store/objects.js';
 import type { StagingDeps, StagingPlan } from '../plan-staging/plan.js';
+import { type AbandonStagingResult, abandonStaging } from './abandon.js';
 import { verifyOrigins } from './origins.js';
 
-/** Lambda entry point of the intake workflow's VerifyOrigins state (function gsm-verify-origins). */
+/**
+ * Lambda entry point of the intake workflow's VerifyOrigins state (function gsm-verify-origins),
+ * and of its AbandonStaging state (an event with `abandon`).
+ */
 const config = serviceConfigFromEnv();
 const clients = createAwsClients(config.aws);
 
@@ -31,5 +35,17 @@ const Event = z.object({
   results: z.array(z.unknown()).default([]),
 });
 
-export const handler = async (event: unknown): Promise<StagingPlan> =>
-  verifyOrigins(deps, Event.parse(event) as { plan: StagingPlan; results: unknown[] });
+const Abandon = z.object({
+  abandon: z.object({
+    packageId: z.string().min(1),
+    executionName: z.string().min(1),
+    error: z.object({ Error: z.string().optional(), Cause: z.string().optional() }),
+  }),
+});
+
+export const handler = async (event: unknown): Promise<StagingPlan | AbandonStagingResult> => {
+  if (typeof event === 'object' && event !== null && 'abandon' in event) {
+    return abandonStaging(deps, Abandon.parse(event).abandon);
+  }
+  return verifyOrigins(deps, Event.parse(event) as { plan: StagingPlan; results: unknown[] });
+};
