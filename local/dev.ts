@@ -16,6 +16,7 @@ import type { Store } from '../core/store/types.js';
 import { createApp } from '../functions/api/app.js';
 import { deriveAgentSecret } from '../protocol/index.js';
 import { type Relay, relayConfig, startRelay } from '../relay/index.js';
+import { createRelayStore } from '../relay/store-clients.js';
 import { type DemoFleet, type InstallReport, startDemoFleet } from './demo/index.js';
 import { runDemoRelease, stageDemoNext } from './demo/release.js';
 import { startDynalite, startDynamoDbLocal } from './dynamodb.js';
@@ -225,19 +226,27 @@ export const startDevStack = async (options: DevOptions = {}): Promise<DevStack>
     const api = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
     // The relay's monitor sweeps every 5 s so that `GET /v1/hosts` shows the demo fleet's
-    // online state, versions and players soon after they change.
-    const relay = await startRelay(
-      relayConfig({
-        relayId: 'gsm-dev-relay',
-        activityArn: machines.relayActivityArn,
-        masterSecret,
-        heartbeatMs: 5000,
-        connectTimeoutMs: 3000,
-        shutdownGraceMs: 2000,
-        monitor: { intervalMs: 5000, probeTimeoutMs: 2000, missesBeforeOffline: 2 },
-      }),
-      { store, sfn: clients.sfn, logger: logger.child({ component: 'relay' }) },
+    // online state, versions and players soon after they change. Its store is its own, bounded
+    // as `gsm relay`'s is, so a fan-out's writes queue in the relay and not ahead of the API.
+    const relayOptions = relayConfig({
+      relayId: 'gsm-dev-relay',
+      activityArn: machines.relayActivityArn,
+      masterSecret,
+      heartbeatMs: 5000,
+      connectTimeoutMs: 3000,
+      shutdownGraceMs: 2000,
+      monitor: { intervalMs: 5000, probeTimeoutMs: 2000, missesBeforeOffline: 2 },
+    });
+    const relayStore = createRelayStore(
+      { region: DEV_REGION, endpoints: { dynamodb: dynamo.endpoint }, credentials: DEV_CREDENTIALS },
+      { table: DEV_TABLE, maxRequests: relayOptions.dynamoDbMaxRequests },
     );
+    stops.push(async () => relayStore.destroy());
+    const relay = await startRelay(relayOptions, {
+      store: relayStore.store,
+      sfn: clients.sfn,
+      logger: logger.child({ component: 'relay' }),
+    });
     stops.push(() => relay.close());
 
     let fleet: DemoFleet | undefined;

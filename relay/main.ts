@@ -1,8 +1,8 @@
-import { createDocumentClient, createDynamoDbClient, createSfnClient } from '../core/aws.js';
+import { createSfnClient } from '../core/aws.js';
 import { createLogger } from '../core/log.js';
-import { createStore } from '../core/store/index.js';
 import { relayConfigFromEnv } from './config.js';
 import { startRelay } from './relay.js';
+import { createRelayStore } from './store-clients.js';
 
 /**
  * `gsm relay`: runs until SIGTERM or SIGINT. Then it stops polling at once, gives running
@@ -13,18 +13,11 @@ import { startRelay } from './relay.js';
 export const runRelay = async (): Promise<number> => {
   const config = relayConfigFromEnv();
   const logger = createLogger('relay', { level: config.service.logLevel });
-  const dynamodb = createDynamoDbClient(config.service.aws, { maxRequests: config.dynamoDbMaxRequests });
-  // The job writes of every dispatch: a second client whose middleware is resolved once (see StoreContext.updates).
-  const updates = createDynamoDbClient(config.service.aws, {
+  const { store, destroy } = createRelayStore(config.service.aws, {
+    table: config.service.table,
     maxRequests: config.dynamoDbMaxRequests,
-    cacheMiddleware: true,
   });
   const sfn = createSfnClient(config.service.aws);
-  const store = createStore({
-    documents: createDocumentClient(dynamodb),
-    table: config.service.table,
-    updates,
-  });
   const relay = await startRelay(config, { store, sfn, logger });
   const signal = await new Promise<NodeJS.Signals>((resolve) => {
     process.once('SIGINT', resolve);
@@ -39,7 +32,6 @@ export const runRelay = async (): Promise<number> => {
   process.once('SIGTERM', hurry);
   await relay.close();
   sfn.destroy();
-  dynamodb.destroy();
-  updates.destroy();
+  destroy();
   return 0;
 };
