@@ -1,5 +1,6 @@
 import { open, stat } from 'node:fs/promises';
 import { basename } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { sha256OfStream, sha256Sink } from '../core/sha256-worker.js';
 import { type ApiClient, type PackageView, putPart, type UploadView } from './client.js';
 import { ApiError, UserError } from './errors.js';
@@ -41,8 +42,6 @@ export interface PushResult {
 const PART_ATTEMPTS = 3;
 const POLL_MS = 300;
 const TERMINAL = new Set(['verified', 'staging', 'staged', 'rejected']);
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Begins the upload, or picks up the one a previous run left. */
 const beginOrResume = async (

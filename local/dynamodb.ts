@@ -4,6 +4,7 @@ import type { Server } from 'node:http';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { ConfigError, GsmError } from '../core/errors.js';
 
@@ -97,7 +98,6 @@ export const dynamoDbLocalPaths = (): { jar: string; libraryPath: string } => {
 };
 
 const JAVA_REQUIRED = 'Java 17+ is required for --dynamodb amazon';
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 const waitForExit = (child: ChildProcess, ms: number): Promise<boolean> =>
   new Promise((resolve) => {

@@ -1,4 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { ConflictError } from '../errors.js';
 import { getItem, putNew, type StoreContext } from './dynamo.js';
 import { ENTITY, itemKey } from './keys.js';
@@ -16,8 +17,6 @@ export const timeSortableId = (prefix: string, now = new Date()): string => {
 const IDEMPOTENCY_TTL_SEC = 24 * 60 * 60;
 /** How long a repeat waits for the first request's record to appear. */
 const REPLAY_WAIT_MS = 2_000;
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export interface IdempotencyKeys<T> {
   /** The id `key` already points at, if any, claiming nothing. */

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import {
   CreateTableCommand,
   DescribeTableCommand,
@@ -48,8 +49,6 @@ export const createStore = ({ documents, table, updates }: StoreOptions): Store 
     hostLocks: createHostLockStore(ctx),
   };
 };
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * Creates the table from the shared definition unless it exists, then waits until it is

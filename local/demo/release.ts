@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { createApiClient, type ReleaseDetailView } from '../../cli/client.js';
 import { followRelease } from '../../cli/commands/release/follow.js';
 import {
@@ -46,8 +47,6 @@ export interface DemoReleaseOptions {
   readonly signal?: AbortSignal;
   readonly intervalMs?: number;
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 const demoClient = (options: Pick<DemoReleaseOptions, 'api' | 'apiKey'>) =>
   createApiClient({
