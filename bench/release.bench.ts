@@ -17,12 +17,11 @@ import { loadavg, setPriority, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { CreateActivityCommand, CreateStateMachineCommand, SFNClient } from '@aws-sdk/client-sfn';
-import { createDocumentClient, createDynamoDbClient } from '../core/aws.js';
 import { createLogger } from '../core/log.js';
 import { RELAY_ACTIVITY_NAME, TERMINAL_RELEASE_STATES } from '../core/model/index.js';
-import { createStore } from '../core/store/index.js';
 import { LOCAL_CREDENTIALS } from '../local/dynamodb.js';
 import { relayConfig, startRelay } from '../relay/index.js';
+import { createRelayStore } from '../relay/store-clients.js';
 import { startNginx } from '../test/helpers/nginx.js';
 import {
   dynamoDbRole,
@@ -264,9 +263,8 @@ const main = async () => {
       activityArn: ready.activityArn,
       masterSecret: MASTER,
     }).dynamoDbMaxRequests;
-    const ddb = createDynamoDbClient(relayAws, { maxRequests });
-    const updates = createDynamoDbClient(relayAws, { maxRequests, cacheMiddleware: true });
-    const store = createStore({ documents: createDocumentClient(ddb), table: TABLE, updates });
+    const relayStore = createRelayStore(relayAws, { table: TABLE, maxRequests });
+    const { store } = relayStore;
     const sfn = new SFNClient({ endpoint: ready.sfn, region: 'us-east-1', credentials: LOCAL_CREDENTIALS });
     const relay = await startRelay(
       relayConfig({
@@ -281,8 +279,7 @@ const main = async () => {
     stops.push(async () => {
       await relay.close({ graceMs: 0 });
       sfn.destroy();
-      ddb.destroy();
-      updates.destroy();
+      relayStore.destroy();
     });
     // Staged as the intake would leave it, with the bench origin as its one verified origin.
     for (const pkg of [v2, v3]) {
