@@ -15,9 +15,8 @@ import {
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createS3Client } from '../../core/aws.js';
 import { createLogger } from '../../core/log.js';
-import { type LocalS3, startS3 } from '../s3.js';
+import { type LocalS3, localS3Client, startS3 } from '../s3.js';
 
 const MiB = 1024 * 1024;
 const BUCKET = 'gsm-multipart-objects';
@@ -45,12 +44,7 @@ describe('local S3: a completed multipart object is kept as its parts', () => {
   beforeAll(async () => {
     directory = await mkdtemp(join(tmpdir(), 'gsm-multipart-objects-'));
     s3 = await startS3({ bucket: BUCKET, directory, logger: createLogger('test', { level: 'silent' }) });
-    client = createS3Client({
-      region: s3.region,
-      endpoints: { s3: s3.endpoint },
-      credentials: s3.credentials,
-      s3ForcePathStyle: true,
-    });
+    client = localS3Client(s3);
   });
 
   afterAll(async () => {

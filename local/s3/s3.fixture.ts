@@ -8,10 +8,9 @@ import {
 } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { afterAll, beforeAll, beforeEach, expect } from 'vitest';
-import { createS3Client } from '../../core/aws.js';
 import { createLogger } from '../../core/log.js';
 import type { S3BucketEvent } from '../../core/model/events.js';
-import { type LocalS3, startS3 } from '../s3.js';
+import { type LocalS3, localS3Client, startS3 } from '../s3.js';
 
 export const MiB = 1024 * 1024;
 export const BUCKET = 'gsm-s3-test';
@@ -70,12 +69,7 @@ export const useS3TestBucket = (): S3TestBucket => {
         state.events.push(event);
       },
     });
-    state.client = createS3Client({
-      region: state.s3.region,
-      endpoints: { s3: state.s3.endpoint },
-      credentials: state.s3.credentials,
-      s3ForcePathStyle: true,
-    });
+    state.client = localS3Client(state.s3);
   });
   afterAll(async () => {
     state.client?.destroy();

@@ -2,12 +2,11 @@ import { createHash, randomBytes } from 'node:crypto';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { DescribeExecutionCommand, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createS3Client } from '../../../core/aws.js';
 import { GsmError } from '../../../core/errors.js';
 import { createLogger } from '../../../core/log.js';
 import type { IntakeInput } from '../../../core/model/index.js';
 import { createPackageObjects } from '../../../core/store/objects.js';
-import { type LocalS3, startS3 } from '../../../local/s3.js';
+import { type LocalS3, localS3Client, startS3 } from '../../../local/s3.js';
 import { startTestDynamoDb, type TestDynamoDb } from '../../../test/helpers/dynamodb.js';
 import {
   type ActionWorkflowStack,
@@ -45,12 +44,7 @@ describe('intake: staging that fails past its retries', () => {
   beforeAll(async () => {
     db = await startTestDynamoDb('dynalite', 'staging-failed');
     s3 = await startS3({ bucket: BUCKET, logger });
-    client = createS3Client({
-      region: s3.region,
-      endpoints: { s3: s3.endpoint },
-      credentials: s3.credentials,
-      s3ForcePathStyle: true,
-    });
+    client = localS3Client(s3);
     const deps = { store: db.store, objects: createPackageObjects({ s3: client, bucket: BUCKET }), logger };
     stack = await startWorkflowStack({
       name: 'gsm-intake',

@@ -1,10 +1,9 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createS3Client } from '../../../core/aws.js';
 import { createLogger } from '../../../core/log.js';
 import { createPackageObjects, type PackageObjects } from '../../../core/store/objects.js';
-import { type LocalS3, startS3 } from '../../../local/s3.js';
+import { type LocalS3, localS3Client, startS3 } from '../../../local/s3.js';
 import { startTestDynamoDb, type TestDynamoDb } from '../../../test/helpers/dynamodb.js';
 import { type VerifyDeps, verifyPackage } from './verify.js';
 
@@ -27,12 +26,7 @@ describe('verifyPackage', () => {
   beforeAll(async () => {
     db = await startTestDynamoDb('dynalite', 'verify-package');
     s3 = await startS3({ bucket: BUCKET, logger });
-    client = createS3Client({
-      region: s3.region,
-      endpoints: { s3: s3.endpoint },
-      credentials: s3.credentials,
-      s3ForcePathStyle: true,
-    });
+    client = localS3Client(s3);
     objects = createPackageObjects({ s3: client, bucket: BUCKET });
   });
   afterAll(async () => {
