@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
 import { ConfigError } from '../core/errors.js';
+import { describeIssues } from '../core/field-issues.js';
 import { GameDefinition, InstanceSpec } from './games/definitions.js';
 import { gameNames, isBuiltInGame } from './games/index.js';
 
@@ -116,9 +117,6 @@ export type AgentConfig = Omit<z.infer<typeof AgentConfig>, 'secrets' | 'tls'> &
   readonly file?: string;
 };
 
-const describeIssues = (error: z.ZodError): string =>
-  error.issues.map((issue) => `${issue.path.join('.') || '(config)'}: ${issue.message}`).join('; ');
-
 const secretsFromEnv = (env: NodeJS.ProcessEnv): SecretsConfig | undefined => {
   if (env.GSM_AGENT_MASTER_SECRET) return { master: env.GSM_AGENT_MASTER_SECRET };
   if (env.GSM_AGENT_SECRET)
@@ -132,7 +130,10 @@ export const parseAgentConfig = async (
   options: { baseDir?: string; env?: NodeJS.ProcessEnv; file?: string } = {},
 ): Promise<AgentConfig> => {
   const parsed = AgentConfig.safeParse(raw);
-  if (!parsed.success) throw new ConfigError(`invalid agent config: ${describeIssues(parsed.error)}`);
+  if (!parsed.success)
+    throw new ConfigError(
+      `invalid agent config: ${describeIssues(parsed.error, '(config)', Number.POSITIVE_INFINITY)}`,
+    );
   const base = options.baseDir ?? process.cwd();
   const abs = (path: string) => (isAbsolute(path) ? path : resolve(base, path));
   const config = parsed.data;
@@ -144,7 +145,10 @@ export const parseAgentConfig = async (
     );
   }
   const checked = Secrets.safeParse(secrets);
-  if (!checked.success) throw new ConfigError(`invalid agent secrets: ${describeIssues(checked.error)}`);
+  if (!checked.success)
+    throw new ConfigError(
+      `invalid agent secrets: ${describeIssues(checked.error, '(config)', Number.POSITIVE_INFINITY)}`,
+    );
   let tls: AgentConfig['tls'];
   if (config.tls) {
     try {

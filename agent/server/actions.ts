@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { describeIssues } from '../../core/field-issues.js';
 import type { Logger } from '../../core/log.js';
 import { Id, Version } from '../../core/model/index.js';
 import { type GameAction, type GameCatalog, getGame, queryGame } from '../games/index.js';
@@ -306,12 +307,6 @@ const resolveInstance = (agent: AgentRuntime, params: Record<string, unknown>): 
   return instance;
 };
 
-const describeIssues = (error: z.ZodError): string =>
-  error.issues
-    .slice(0, 5)
-    .map((issue) => `${issue.path.join('.') || '(params)'}: ${issue.message}`)
-    .join('; ');
-
 /**
  * A JOB as the listener hands it over: refuse anything not on the allow-list, bad parameters,
  * an unknown instance or game, an action the game does not allow; then run it.
@@ -327,7 +322,10 @@ export const runJob = async (job: JobRequest, ctx: ActionContext): Promise<unkno
   const { instance: _name, ...rest } = job.params;
   const parsed = ACTION_PARAMS[action].safeParse(rest);
   if (!parsed.success)
-    throw new AgentError('E_BAD_PARAMS', `bad params for ${action}: ${describeIssues(parsed.error)}`);
+    throw new AgentError(
+      'E_BAD_PARAMS',
+      `bad params for ${action}: ${describeIssues(parsed.error, '(params)')}`,
+    );
   if (HOST_ACTIONS.has(action)) return handleAction(undefined, action, parsed.data, ctx);
   const instance = resolveInstance(ctx.agent, job.params);
   const def = instance.game();

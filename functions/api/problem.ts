@@ -2,7 +2,8 @@ import { z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { ZodError } from 'zod';
-import { type CoreErrorCode, type FieldIssue, GsmError, ValidationError } from '../../core/errors.js';
+import { type CoreErrorCode, GsmError, ValidationError } from '../../core/errors.js';
+import { issuesOf } from '../../core/field-issues.js';
 import type { ApiEnv } from './env.js';
 
 /** Every error body the API sends: one shape, so clients switch on `code`. */
@@ -31,12 +32,6 @@ const STATUS: Readonly<Record<CoreErrorCode, ContentfulStatusCode>> = {
 
 /** Codes of other subsystems never reach the API on their own; if one does, it is a 500. */
 export const statusOf = (error: GsmError): ContentfulStatusCode => STATUS[error.code as CoreErrorCode] ?? 500;
-
-export const issuesOf = (error: ZodError): FieldIssue[] =>
-  error.issues.map((issue) => ({
-    path: issue.path.map(String).join('.') || '(body)',
-    message: issue.message,
-  }));
 
 export const toValidationError = (target: string, error: ZodError): ValidationError => {
   const issues = issuesOf(error);

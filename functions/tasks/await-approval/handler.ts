@@ -1,8 +1,8 @@
 import { createAwsClients } from '../../../core/aws.js';
 import { serviceConfigFromEnv } from '../../../core/config.js';
 import { createLogger } from '../../../core/log.js';
-import { AwaitApprovalEvent } from '../../../core/model/index.js';
 import { createStore } from '../../../core/store/index.js';
+import { parseTaskEvent } from '../task-events.js';
 import { awaitApproval } from './approval.js';
 
 /** Lambda entry point of the release workflow's AwaitApproval state (function gsm-await-approval). */
@@ -15,4 +15,4 @@ const deps = {
 };
 
 export const handler = async (event: unknown): Promise<{ releaseId: string; wave: number }> =>
-  awaitApproval(deps, AwaitApprovalEvent.parse(event));
+  awaitApproval(deps, parseTaskEvent('gsm-await-approval', event));

@@ -1,8 +1,9 @@
 import { createAwsClients } from '../../../core/aws.js';
 import { serviceConfigFromEnv } from '../../../core/config.js';
 import { createLogger } from '../../../core/log.js';
-import { EvaluateWaveEvent, type EvaluateWaveResult } from '../../../core/model/index.js';
+import type { EvaluateWaveResult } from '../../../core/model/index.js';
 import { createStore } from '../../../core/store/index.js';
+import { parseTaskEvent } from '../task-events.js';
 import { type EvaluateWaveDeps, evaluateWave } from './evaluate.js';
 
 /** Lambda entry point of the release workflow's EvaluateWave state (function gsm-evaluate-wave). */
@@ -15,4 +16,4 @@ const deps: EvaluateWaveDeps = {
 };
 
 export const handler = async (event: unknown): Promise<EvaluateWaveResult> =>
-  evaluateWave(deps, EvaluateWaveEvent.parse(event));
+  evaluateWave(deps, parseTaskEvent('gsm-evaluate-wave', event));

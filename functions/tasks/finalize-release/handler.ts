@@ -1,8 +1,9 @@
 import { createAwsClients } from '../../../core/aws.js';
 import { serviceConfigFromEnv } from '../../../core/config.js';
 import { createLogger } from '../../../core/log.js';
-import { FinalizeReleaseEvent, type FinalizeReleaseResult } from '../../../core/model/index.js';
+import type { FinalizeReleaseResult } from '../../../core/model/index.js';
 import { createStore } from '../../../core/store/index.js';
+import { parseTaskEvent } from '../task-events.js';
 import { finalizeRelease } from './finalize.js';
 
 /** Lambda entry point of the release workflow's Finalize state (function gsm-finalize-release). */
@@ -15,4 +16,4 @@ const deps = {
 };
 
 export const handler = async (event: unknown): Promise<FinalizeReleaseResult> =>
-  finalizeRelease(deps, FinalizeReleaseEvent.parse(event));
+  finalizeRelease(deps, parseTaskEvent('gsm-finalize-release', event));

@@ -1,10 +1,9 @@
-import { z } from 'zod';
 import { createAwsClients } from '../../../core/aws.js';
 import { serviceConfigFromEnv } from '../../../core/config.js';
 import { createLogger } from '../../../core/log.js';
-import { IntakeInput } from '../../../core/model/index.js';
 import { createStore } from '../../../core/store/index.js';
 import { createPackageObjects } from '../../../core/store/objects.js';
+import { parseTaskEvent } from '../task-events.js';
 import { type RegisterDeps, type RegisterResult, registerOrLoad } from './register.js';
 
 /** Lambda entry point of the intake workflow's Register states (function gsm-intake-register). */
@@ -17,7 +16,5 @@ const deps: RegisterDeps = {
   logger: createLogger('gsm-intake-register', { level: config.logLevel }),
 };
 
-const Event = IntakeInput.extend({ hashWaitOver: z.boolean().optional() });
-
 export const handler = async (event: unknown): Promise<RegisterResult> =>
-  registerOrLoad(deps, Event.parse(event));
+  registerOrLoad(deps, parseTaskEvent('gsm-intake-register', event));

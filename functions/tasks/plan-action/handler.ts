@@ -1,8 +1,9 @@
 import { createAwsClients } from '../../../core/aws.js';
 import { serviceConfigFromEnv } from '../../../core/config.js';
 import { createLogger } from '../../../core/log.js';
-import { PlanActionEvent, type PlanActionResult } from '../../../core/model/index.js';
+import type { PlanActionResult } from '../../../core/model/index.js';
 import { createStore } from '../../../core/store/index.js';
+import { parseTaskEvent } from '../task-events.js';
 import { type PlanDeps, planAction } from './plan.js';
 
 /** Lambda entry point of the action workflow's PlanTargets state (function gsm-plan-action). */
@@ -15,4 +16,4 @@ const deps: PlanDeps = {
 };
 
 export const handler = async (event: unknown): Promise<PlanActionResult> =>
-  planAction(deps, PlanActionEvent.parse(event));
+  planAction(deps, parseTaskEvent('gsm-plan-action', event));

@@ -1,8 +1,9 @@
 import { createAwsClients } from '../../../core/aws.js';
 import { serviceConfigFromEnv } from '../../../core/config.js';
 import { createLogger } from '../../../core/log.js';
-import { PlanReleaseEvent, type PlanReleaseResult } from '../../../core/model/index.js';
+import type { PlanReleaseResult } from '../../../core/model/index.js';
 import { createStore } from '../../../core/store/index.js';
+import { parseTaskEvent } from '../task-events.js';
 import { type PlanReleaseDeps, planRelease } from './plan.js';
 
 /** Lambda entry point of the release workflow's PlanWaves state (function gsm-plan-release). */
@@ -15,4 +16,4 @@ const deps: PlanReleaseDeps = {
 };
 
 export const handler = async (event: unknown): Promise<PlanReleaseResult> =>
-  planRelease(deps, PlanReleaseEvent.parse(event));
+  planRelease(deps, parseTaskEvent('gsm-plan-release', event));

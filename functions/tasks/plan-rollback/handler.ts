@@ -1,8 +1,9 @@
 import { createAwsClients } from '../../../core/aws.js';
 import { serviceConfigFromEnv } from '../../../core/config.js';
 import { createLogger } from '../../../core/log.js';
-import { PlanRollbackEvent, type PlanRollbackResult } from '../../../core/model/index.js';
+import type { PlanRollbackResult } from '../../../core/model/index.js';
 import { createStore } from '../../../core/store/index.js';
+import { parseTaskEvent } from '../task-events.js';
 import { planRollback } from './rollback.js';
 
 /** Lambda entry point of the release workflow's PlanRollback state (function gsm-plan-rollback). */
@@ -15,4 +16,4 @@ const deps = {
 };
 
 export const handler = async (event: unknown): Promise<PlanRollbackResult> =>
-  planRollback(deps, PlanRollbackEvent.parse(event));
+  planRollback(deps, parseTaskEvent('gsm-plan-rollback', event));

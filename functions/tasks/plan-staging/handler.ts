@@ -1,9 +1,9 @@
-import { z } from 'zod';
 import { createAwsClients } from '../../../core/aws.js';
 import { serviceConfigFromEnv } from '../../../core/config.js';
 import { createLogger } from '../../../core/log.js';
 import { createStore } from '../../../core/store/index.js';
 import { createPackageObjects } from '../../../core/store/objects.js';
+import { parseTaskEvent } from '../task-events.js';
 import { planStaging, type StagingDeps, type StagingPlan } from './plan.js';
 
 /** Lambda entry point of the intake workflow's PlanStaging state (function gsm-plan-staging). */
@@ -16,10 +16,5 @@ const deps: StagingDeps = {
   logger: createLogger('gsm-plan-staging', { level: config.logLevel }),
 };
 
-const Event = z.object({
-  packageId: z.string().min(1),
-  executionName: z.string().min(1),
-  attempt: z.number().int().min(1).default(1),
-});
-
-export const handler = async (event: unknown): Promise<StagingPlan> => planStaging(deps, Event.parse(event));
+export const handler = async (event: unknown): Promise<StagingPlan> =>
+  planStaging(deps, parseTaskEvent('gsm-plan-staging', event));

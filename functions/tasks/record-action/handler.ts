@@ -1,8 +1,9 @@
 import { createAwsClients } from '../../../core/aws.js';
 import { serviceConfigFromEnv } from '../../../core/config.js';
 import { createLogger } from '../../../core/log.js';
-import { RecordActionEvent, type RecordActionResult } from '../../../core/model/index.js';
+import type { RecordActionResult } from '../../../core/model/index.js';
 import { createStore } from '../../../core/store/index.js';
+import { parseTaskEvent } from '../task-events.js';
 import { type RecordDeps, recordAction } from './record.js';
 
 /** Lambda entry point of the action workflow's RecordResults state (function gsm-record-action). */
@@ -15,4 +16,4 @@ const deps: RecordDeps = {
 };
 
 export const handler = async (event: unknown): Promise<RecordActionResult> =>
-  recordAction(deps, RecordActionEvent.parse(event));
+  recordAction(deps, parseTaskEvent('gsm-record-action', event));

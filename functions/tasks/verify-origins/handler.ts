@@ -1,10 +1,10 @@
-import { z } from 'zod';
 import { createAwsClients } from '../../../core/aws.js';
 import { serviceConfigFromEnv } from '../../../core/config.js';
 import { createLogger } from '../../../core/log.js';
 import { createStore } from '../../../core/store/index.js';
 import { createPackageObjects } from '../../../core/store/objects.js';
 import type { StagingDeps, StagingPlan } from '../plan-staging/plan.js';
+import { parseTaskEvent } from '../task-events.js';
 import { type AbandonStagingResult, abandonStaging } from './abandon.js';
 import { verifyOrigins } from './origins.js';
 
@@ -21,31 +21,12 @@ const deps: StagingDeps = {
   logger: createLogger('gsm-verify-origins', { level: config.logLevel }),
 };
 
-const Event = z.object({
-  plan: z.object({
-    packageId: z.string().min(1),
-    executionName: z.string().min(1),
-    attempt: z.number().int().min(1),
-    done: z.boolean(),
-    shards: z.array(z.unknown()),
-    originIds: z.array(z.string()),
-    failures: z.record(z.string(), z.string()),
-    verifiedIds: z.array(z.string()),
-  }),
-  results: z.array(z.unknown()).default([]),
-});
-
-const Abandon = z.object({
-  abandon: z.object({
-    packageId: z.string().min(1),
-    executionName: z.string().min(1),
-    error: z.object({ Error: z.string().optional(), Cause: z.string().optional() }),
-  }),
-});
-
 export const handler = async (event: unknown): Promise<StagingPlan | AbandonStagingResult> => {
   if (typeof event === 'object' && event !== null && 'abandon' in event) {
-    return abandonStaging(deps, Abandon.parse(event).abandon);
+    return abandonStaging(deps, parseTaskEvent('gsm-verify-origins/abandon', event).abandon);
   }
-  return verifyOrigins(deps, Event.parse(event) as { plan: StagingPlan; results: unknown[] });
+  return verifyOrigins(
+    deps,
+    parseTaskEvent('gsm-verify-origins', event) as { plan: StagingPlan; results: unknown[] },
+  );
 };

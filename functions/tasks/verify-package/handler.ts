@@ -1,9 +1,9 @@
-import { z } from 'zod';
 import { createAwsClients } from '../../../core/aws.js';
 import { serviceConfigFromEnv } from '../../../core/config.js';
 import { createLogger } from '../../../core/log.js';
 import { createStore } from '../../../core/store/index.js';
 import { createPackageObjects } from '../../../core/store/objects.js';
+import { parseTaskEvent } from '../task-events.js';
 import { type VerifyDeps, type VerifyResult, verifyPackage } from './verify.js';
 
 /** Lambda entry point of the intake workflow's Verify states (function gsm-verify-package). */
@@ -16,11 +16,5 @@ const deps: VerifyDeps = {
   logger: createLogger('gsm-verify-package', { level: config.logLevel }),
 };
 
-const Event = z.object({
-  packageId: z.string().min(1),
-  executionName: z.string().min(1).max(80).optional(),
-  failure: z.string().max(2000).optional(),
-});
-
 export const handler = async (event: unknown): Promise<VerifyResult> =>
-  verifyPackage(deps, Event.parse(event));
+  verifyPackage(deps, parseTaskEvent('gsm-verify-package', event));
