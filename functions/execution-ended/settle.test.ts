@@ -226,6 +226,42 @@ describe('settleEndedExecution', () => {
     expect((await db.store.packages.get(unclaimed.id)).state).toBe('rejected');
   });
 
+  it('leaves an unclaimed package alone for an intake that ended before it was created', async () => {
+    const pkg = await db.store.packages.create({
+      game: 'demo',
+      version: '3.2.0',
+      fileName: 'demo.tar.gz',
+      size: 10,
+      sha256: 'a'.repeat(64),
+      s3Key: 'incoming/demo/3.2.0/demo.tar.gz',
+      state: 'verifying',
+    });
+    const input = { kind: 'incoming', game: 'demo', version: '3.2.0', key: 'k' };
+    const endedAt = (name: string, stopDate: number) => {
+      const event = ended(name, input);
+      return { ...event, detail: { ...event.detail, stopDate } };
+    };
+    const created = Date.parse(pkg.createdAt);
+
+    // A redelivered event of the package this id named before (rejected, deleted, pushed again).
+    expect(
+      await settleEndedExecution({ store: db.store }, endedAt('intake-old', created - 10 * 60_000)),
+    ).toEqual({
+      settled: 'nothing',
+      why: `execution intake-old ended before package ${pkg.id} was created`,
+    });
+    expect((await db.store.packages.get(pkg.id)).state).toBe('verifying');
+
+    // Within the clocks' margin: it may be the intake that registered it, so it settles.
+    expect(
+      await settleEndedExecution({ store: db.store }, endedAt('intake-new', created - 5_000)),
+    ).toMatchObject({
+      settled: 'package',
+      id: pkg.id,
+    });
+    expect((await db.store.packages.get(pkg.id)).state).toBe('rejected');
+  });
+
   it('drops what is not its own: unknown records, other inputs, bad JSON, malformed events', async () => {
     const deps = { store: db.store };
 

@@ -142,6 +142,18 @@ const intakePackageId = (input: ExecutionInput): string | undefined => {
  * with why (it may be deleted and pushed again), if this execution held its verification or
  * none did: a second intake of the same package that claimed it is left to finish it.
  */
+/**
+ * Nobody claimed the verification, so any intake naming the package could have been registering
+ * it, except one that ended before the package existed: a late or redelivered event of an
+ * earlier package with the same id (rejected, deleted and pushed again). The margin is far wider
+ * than the skew between the clocks of Step Functions and of the function that created the record,
+ * so the intake that did register a package is never taken for an earlier one.
+ */
+const CLOCK_MARGIN_MS = 60_000;
+
+const endedBeforeCreated = (detail: ExecutionStatusChangeEvent['detail'], createdAt: string): boolean =>
+  typeof detail.stopDate === 'number' && detail.stopDate < Date.parse(createdAt) - CLOCK_MARGIN_MS;
+
 const settlePackage = async (
   { store, logger }: SettleDeps,
   detail: ExecutionStatusChangeEvent['detail'],
@@ -152,6 +164,9 @@ const settlePackage = async (
   if (pkg.state === 'verifying') {
     if (pkg.verifyingExecution !== undefined && pkg.verifyingExecution !== detail.name) {
       return nothing(`execution ${detail.name} is not the one verifying package ${id}`);
+    }
+    if (pkg.verifyingExecution === undefined && endedBeforeCreated(detail, pkg.createdAt)) {
+      return nothing(`execution ${detail.name} ended before package ${id} was created`);
     }
     const reason = `verification did not finish: ${endedHow(detail)}; delete the package and push it again`;
     const rejected = await unlessConflict(
