@@ -184,17 +184,18 @@ describe('settleEndedExecution', () => {
     });
   });
 
+  const verifying = (version: string) =>
+    db.store.packages.create({
+      game: 'demo',
+      version,
+      fileName: 'demo.tar.gz',
+      size: 10,
+      sha256: 'a'.repeat(64),
+      s3Key: `incoming/demo/${version}/demo.tar.gz`,
+      state: 'verifying',
+    });
+
   it('rejects a package left verifying by the intake that held its verification, or by one when none did', async () => {
-    const verifying = (version: string) =>
-      db.store.packages.create({
-        game: 'demo',
-        version,
-        fileName: 'demo.tar.gz',
-        size: 10,
-        sha256: 'a'.repeat(64),
-        s3Key: `incoming/demo/${version}/demo.tar.gz`,
-        state: 'verifying',
-      });
     const inputOf = (version: string) => ({ kind: 'incoming', game: 'demo', version, key: 'k' });
     const held = await verifying('3.0.0');
     await db.store.packages.claimVerification(held.id, 'intake-b');
@@ -227,15 +228,7 @@ describe('settleEndedExecution', () => {
   });
 
   it('leaves an unclaimed package alone for an intake that ended before it was created', async () => {
-    const pkg = await db.store.packages.create({
-      game: 'demo',
-      version: '3.2.0',
-      fileName: 'demo.tar.gz',
-      size: 10,
-      sha256: 'a'.repeat(64),
-      s3Key: 'incoming/demo/3.2.0/demo.tar.gz',
-      state: 'verifying',
-    });
+    const pkg = await verifying('3.2.0');
     const input = { kind: 'incoming', game: 'demo', version: '3.2.0', key: 'k' };
     const endedAt = (name: string, stopDate: number) => {
       const event = ended(name, input);
