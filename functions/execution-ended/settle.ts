@@ -137,12 +137,6 @@ const intakePackageId = (input: ExecutionInput): string | undefined => {
 };
 
 /**
- * A package left `staging` by the execution that staged it goes back to `verified` with why:
- * it stays usable (and deletable) instead of staging forever. One left `verifying` is rejected
- * with why (it may be deleted and pushed again), if this execution held its verification or
- * none did: a second intake of the same package that claimed it is left to finish it.
- */
-/**
  * Nobody claimed the verification, so any intake naming the package could have been registering
  * it, except one that ended before the package existed: a late or redelivered event of an
  * earlier package with the same id (rejected, deleted and pushed again). The margin is far wider
@@ -154,6 +148,13 @@ const CLOCK_MARGIN_MS = 60_000;
 const endedBeforeCreated = (detail: ExecutionStatusChangeEvent['detail'], createdAt: string): boolean =>
   typeof detail.stopDate === 'number' && detail.stopDate < Date.parse(createdAt) - CLOCK_MARGIN_MS;
 
+/**
+ * A package left `staging` by the execution that staged it goes back to `verified` with why:
+ * it stays usable (and deletable) instead of staging forever. One left `verifying` is rejected
+ * with why (it may be deleted and pushed again), if this execution held its verification, or
+ * none did and it had not ended before the package was created: a second intake of the same
+ * package that claimed it is left to finish it.
+ */
 const settlePackage = async (
   { store, logger }: SettleDeps,
   detail: ExecutionStatusChangeEvent['detail'],
