@@ -11,9 +11,7 @@ import {
   type HostJobOutcome,
   type HostJobSpec,
   type JobError,
-  PlanActionEvent,
   RELAY_ACTIVITY_NAME,
-  RecordActionEvent,
   RelayTaskInput,
   type RelayTaskOutput,
   STOP_COUNTER,
@@ -21,6 +19,7 @@ import {
 import type { Store } from '../core/store/types.js';
 import { planAction } from '../functions/tasks/plan-action/plan.js';
 import { recordAction } from '../functions/tasks/record-action/record.js';
+import { parseTaskEvent } from '../functions/tasks/task-events.js';
 import {
   type ExecutionEndedListener,
   type LambdaResolver,
@@ -40,9 +39,9 @@ export const actionLambdas =
   (store: Store): LambdaResolver =>
   async (name) => {
     if (name === PLAN_ACTION_FUNCTION)
-      return async (event) => planAction({ store }, PlanActionEvent.parse(event));
+      return async (event) => planAction({ store }, parseTaskEvent(PLAN_ACTION_FUNCTION, event));
     if (name === RECORD_ACTION_FUNCTION)
-      return async (event) => recordAction({ store }, RecordActionEvent.parse(event));
+      return async (event) => recordAction({ store }, parseTaskEvent(RECORD_ACTION_FUNCTION, event));
     return undefined;
   };
 

@@ -1,4 +1,8 @@
-import { DescribeExecutionCommand, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import {
+  DescribeExecutionCommand,
+  GetExecutionHistoryCommand,
+  StartExecutionCommand,
+} from '@aws-sdk/client-sfn';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { NewAction } from '../core/store/types.js';
 import { startTestDynamoDb, type TestDynamoDb } from '../test/helpers/dynamodb.js';
@@ -141,6 +145,26 @@ describe('the action workflow on the local emulator', () => {
       state: 'failed',
       reason: 'the target matches no host (tags group=nobody)',
     });
+  });
+
+  it('fails a malformed execution input at once: a ValidationError is never retried', async () => {
+    const started = await stack.sfn.send(
+      new StartExecutionCommand({
+        stateMachineArn: stack.stateMachineArn,
+        input: JSON.stringify({ actionId: 42 }),
+      }),
+    );
+    const execution = await waitForEnd(stack, started.executionArn as string, 5_000);
+
+    expect(execution).toMatchObject({ status: 'FAILED', error: 'ValidationError' });
+    expect(execution.cause).toContain('gsm-record-action: malformed event: actionId');
+    const { events = [] } = await stack.sfn.send(
+      new GetExecutionHistoryCommand({ executionArn: started.executionArn, maxResults: 1000 }),
+    );
+    // One attempt each: PlanTargets is caught into RecordResults, which fails the execution.
+    expect(events.filter((event) => event.type === 'TaskFailed')).toHaveLength(2);
+    const seconds = ((execution.stopDate?.getTime() ?? 0) - (execution.startDate?.getTime() ?? 0)) / 1000;
+    expect(seconds).toBeLessThan(2);
   });
 
   it('hands a silent relay’s shard to the next poll, which finishes it once', async () => {

@@ -121,6 +121,20 @@ export const LAMBDA_SERVICE_ERRORS = [
   'Lambda.TooManyRequestsException',
 ] as const;
 
+/**
+ * Errors no retry can mend: a task event that failed its schema stays malformed however often
+ * it is sent. The first retrier that matches an error decides, so this one, placed first with
+ * no attempts, sends them straight to the Catch (or fails the state) instead of retrying them
+ * as `States.TaskFailed` 2–3 times.
+ */
+export const PERMANENT_TASK_ERRORS = ['ValidationError'] as const;
+
+export const neverRetryPermanent: Retrier = { ErrorEquals: PERMANENT_TASK_ERRORS, MaxAttempts: 0 };
+
+/** A Lambda task's retriers, behind the one that refuses to retry permanent errors. */
+const retriers = (retry: readonly Retrier[] | undefined): { readonly Retry?: readonly Retrier[] } =>
+  retry === undefined || retry.length === 0 ? {} : { Retry: [neverRetryPermanent, ...retry] };
+
 export const retryLambdaService: Retrier = {
   ErrorEquals: LAMBDA_SERVICE_ERRORS,
   IntervalSeconds: 1,
@@ -135,7 +149,12 @@ export const retryLambdaService: Retrier = {
  */
 export const lambdaTask = (
   functionName: string,
-  { payload, next, ...rest }: Omit<Options<TaskState>, 'Parameters'> & { readonly payload: Json | string },
+  {
+    payload,
+    next,
+    Retry,
+    ...rest
+  }: Omit<Options<TaskState>, 'Parameters'> & { readonly payload: Json | string },
 ): TaskState & Flow => ({
   Type: 'Task',
   Resource: LAMBDA_INVOKE,
@@ -144,6 +163,7 @@ export const lambdaTask = (
       ? { FunctionName: functionName, 'Payload.$': payload }
       : { FunctionName: functionName, Payload: payload },
   ...rest,
+  ...retriers(Retry),
   ...flow(next),
 });
 
@@ -209,6 +229,7 @@ export const lambdaCallbackTask = (
   {
     payload,
     next,
+    Retry,
     ...rest
   }: Omit<Options<TaskState>, 'Parameters'> & { readonly payload: Json; readonly TimeoutSeconds: number },
 ): TaskState & Flow => ({
@@ -216,5 +237,6 @@ export const lambdaCallbackTask = (
   Resource: LAMBDA_INVOKE_CALLBACK,
   Parameters: { FunctionName: functionName, Payload: payload },
   ...rest,
+  ...retriers(Retry),
   ...flow(next),
 });

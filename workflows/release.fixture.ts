@@ -1,16 +1,10 @@
-import {
-  AwaitApprovalEvent,
-  EvaluateWaveEvent,
-  FinalizeReleaseEvent,
-  PlanReleaseEvent,
-  PlanRollbackEvent,
-} from '../core/model/index.js';
 import type { Store } from '../core/store/types.js';
 import { awaitApproval } from '../functions/tasks/await-approval/approval.js';
 import { evaluateWave } from '../functions/tasks/evaluate-wave/evaluate.js';
 import { finalizeRelease } from '../functions/tasks/finalize-release/finalize.js';
 import { planRelease } from '../functions/tasks/plan-release/plan.js';
 import { planRollback } from '../functions/tasks/plan-rollback/rollback.js';
+import { parseTaskEvent } from '../functions/tasks/task-events.js';
 import type { LambdaResolver } from '../local/stepfunctions/index.js';
 import { type ActionWorkflowStack, startWorkflowStack } from './action.fixture.js';
 import {
@@ -29,15 +23,15 @@ export const releaseLambdas =
   async (name) => {
     const deps = { store };
     if (name === PLAN_RELEASE_FUNCTION)
-      return async (event) => planRelease(deps, PlanReleaseEvent.parse(event));
+      return async (event) => planRelease(deps, parseTaskEvent(PLAN_RELEASE_FUNCTION, event));
     if (name === AWAIT_APPROVAL_FUNCTION)
-      return async (event) => awaitApproval(deps, AwaitApprovalEvent.parse(event));
+      return async (event) => awaitApproval(deps, parseTaskEvent(AWAIT_APPROVAL_FUNCTION, event));
     if (name === EVALUATE_WAVE_FUNCTION)
-      return async (event) => evaluateWave(deps, EvaluateWaveEvent.parse(event));
+      return async (event) => evaluateWave(deps, parseTaskEvent(EVALUATE_WAVE_FUNCTION, event));
     if (name === PLAN_ROLLBACK_FUNCTION)
-      return async (event) => planRollback(deps, PlanRollbackEvent.parse(event));
+      return async (event) => planRollback(deps, parseTaskEvent(PLAN_ROLLBACK_FUNCTION, event));
     if (name === FINALIZE_RELEASE_FUNCTION)
-      return async (event) => finalizeRelease(deps, FinalizeReleaseEvent.parse(event));
+      return async (event) => finalizeRelease(deps, parseTaskEvent(FINALIZE_RELEASE_FUNCTION, event));
     return undefined;
   };
 
