@@ -61,6 +61,11 @@ export const Package = z.object({
   size: z.number().int().min(0),
   sha256: Sha256.optional(),
   s3Key: z.string().min(1),
+  /**
+   * The ETag (bare) of the object at `s3Key` whose bytes were verified. A version's bytes never
+   * change: an intake of another object under the same key is refused as an overwrite.
+   */
+  s3ETag: z.string().min(1).optional(),
   state: PackageState,
   reason: z.string().optional(),
   origins: z.array(PackageOrigin),

@@ -27,7 +27,15 @@ export interface StoredPart {
 
 export interface ObjectHead {
   readonly size: number;
+  /** Bare (unquoted): what S3 events carry, so the two compare as they are. */
+  readonly etag: string;
   readonly metadata: Readonly<Record<string, string>>;
+}
+
+/** An object being read: its bytes, and the ETag of exactly those bytes. */
+export interface ObjectRead {
+  readonly body: Readable;
+  readonly etag: string;
 }
 
 export interface PackageObjects {
@@ -51,12 +59,12 @@ export interface PackageObjects {
   ): Promise<void>;
   /** Idempotent: an upload that is gone already is not an error. */
   abortUpload(key: string, uploadId: string): Promise<void>;
-  /** Size and user metadata, or undefined when there is no such object. */
+  /** Size, ETag and user metadata, or undefined when there is no such object. */
   head(key: string): Promise<ObjectHead | undefined>;
   /** A small object's text (a sidecar), or undefined when absent; refuses more than `maxBytes`. */
   readText(key: string, maxBytes: number): Promise<string | undefined>;
-  /** The object's bytes as a stream; NotFoundError when absent. */
-  read(key: string): Promise<Readable>;
+  /** The object's bytes as a stream, with their ETag; NotFoundError when absent. */
+  read(key: string): Promise<ObjectRead>;
   /** A presigned GET, for origins that download without AWS credentials. */
   getUrl(key: string, expiresInSec: number): Promise<string>;
   /** Idempotent. */
@@ -163,7 +171,7 @@ export const createPackageObjects = ({ s3, bucket }: { s3: S3Client; bucket: str
     async head(key) {
       try {
         const out = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
-        return { size: out.ContentLength ?? 0, metadata: out.Metadata ?? {} };
+        return { size: out.ContentLength ?? 0, etag: bareEtag(out.ETag ?? ''), metadata: out.Metadata ?? {} };
       } catch (error) {
         if (isMissingObject(error)) return undefined;
         throw unavailable('HeadObject', error);
@@ -190,7 +198,7 @@ export const createPackageObjects = ({ s3, bucket }: { s3: S3Client; bucket: str
     async read(key) {
       try {
         const out = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-        return out.Body as Readable;
+        return { body: out.Body as Readable, etag: bareEtag(out.ETag ?? '') };
       } catch (error) {
         if (isMissingObject(error)) throw new NotFoundError('object', key, { cause: error });
         throw unavailable('GetObject', error);

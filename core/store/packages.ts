@@ -117,6 +117,7 @@ export const createPackageStore = (ctx: StoreContext): PackageStore => {
       const set = setFields({
         reason: fields.reason,
         sha256: fields.sha256,
+        s3ETag: fields.s3ETag,
         origins: fields.origins,
         stagingExecution: fields.stagingExecution,
       });

@@ -115,7 +115,7 @@ export interface PackageStore {
   transition(
     id: string,
     to: PackageState,
-    fields?: Partial<Pick<Package, 'reason' | 'sha256' | 'origins' | 'stagingExecution'>>,
+    fields?: Partial<Pick<Package, 'reason' | 'sha256' | 's3ETag' | 'origins' | 'stagingExecution'>>,
     guard?: PackageTransitionGuard,
   ): Promise<Package>;
   /**

@@ -76,17 +76,21 @@ const drop = (key: string, body: Uint8Array | string, metadata?: Record<string, 
     new PutObjectCommand({ Bucket: stack.endpoints.bucket, Key: key, Body: body, Metadata: metadata }),
   );
 
-/** The intake executions that ended for an object, newest first. */
-const intakeOutcome = async (fileName: string, timeoutMs = 30_000) => {
+/** The newest intake execution for an object, once there are `count` of them and it has ended. */
+const intakeOutcome = async (fileName: string, { count = 1, timeoutMs = 30_000 } = {}) => {
   const stateMachineArn = process.env.GSM_STATE_MACHINE_INTAKE;
+  const prefix = fileName.replace(/[^A-Za-z0-9_-]+/g, '_');
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const { executions = [] } = await aws.sfn.send(new ListExecutionsCommand({ stateMachineArn }));
-    const mine = executions.find((e) => e.name?.startsWith(fileName.replace(/[^A-Za-z0-9_-]+/g, '_')));
-    if (mine && mine.status !== 'RUNNING') {
-      return aws.sfn.send(new DescribeExecutionCommand({ executionArn: mine.executionArn }));
+    const mine = executions
+      .filter((e) => e.name?.startsWith(prefix))
+      .sort((a, b) => (b.startDate?.getTime() ?? 0) - (a.startDate?.getTime() ?? 0));
+    const [newest] = mine;
+    if (mine.length >= count && newest && newest.status !== 'RUNNING') {
+      return aws.sfn.send(new DescribeExecutionCommand({ executionArn: newest.executionArn }));
     }
-    if (Date.now() > deadline) throw new Error(`no finished intake for ${fileName}`);
+    if (Date.now() > deadline) throw new Error(`no ${count} finished intakes for ${fileName}`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 };
@@ -128,6 +132,38 @@ describe('build-pipeline drops under incoming/', () => {
       fileName: 'demo-1.2.0.tar.gz',
       s3Key: 'incoming/demo/1.2.0/demo-1.2.0.tar.gz',
     });
+  });
+
+  it('refuses other bytes dropped over a verified package, and ignores the same bytes again', async () => {
+    const key = 'incoming/demo/1.9.0/demo-1.9.0.tar.gz';
+    const first = await randomFile('o1.bin', MiB);
+    await drop(key, first.bytes, { sha256: first.sha256 });
+    const verified = await settled('demo@1.9.0');
+    expect(verified).toMatchObject({
+      state: 'verified',
+      sha256: first.sha256,
+      s3ETag: createHash('md5').update(first.bytes).digest('hex'),
+    });
+
+    const other = await randomFile('o2.bin', MiB);
+    await drop(key, other.bytes, { sha256: other.sha256 });
+    const overwrite = await intakeOutcome('demo-1.9.0.tar.gz', { count: 2 });
+
+    expect(overwrite.status).toBe('FAILED');
+    expect(overwrite.error).toBe('IntakeRefused');
+    expect(overwrite.cause).toMatch(
+      /1\.9\.0\/demo-1\.9\.0\.tar\.gz was overwritten \(ETag [0-9a-f]{32}; package 'demo@1\.9\.0' was verified from ETag [0-9a-f]{32}, and is verified\): a version's bytes never change/,
+    );
+    expect(await stack.store.packages.get('demo@1.9.0')).toMatchObject({
+      state: 'verified',
+      sha256: first.sha256,
+      s3ETag: verified?.s3ETag,
+    });
+
+    await drop(key, first.bytes, { sha256: first.sha256 });
+    const same = await intakeOutcome('demo-1.9.0.tar.gz', { count: 3 });
+    expect(same.status).toBe('SUCCEEDED');
+    expect((await stack.store.packages.get('demo@1.9.0')).updatedAt).toBe(verified?.updatedAt);
   });
 
   it('waits for a sidecar that lands after its file', async () => {

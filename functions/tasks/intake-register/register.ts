@@ -9,7 +9,7 @@ import {
   SHA256_SIDECAR_SUFFIX,
   Version,
 } from '../../../core/model/index.js';
-import type { PackageObjects } from '../../../core/store/objects.js';
+import { bareEtag, type PackageObjects } from '../../../core/store/objects.js';
 import type { Store } from '../../../core/store/types.js';
 
 /**
@@ -69,6 +69,24 @@ const checkName = (what: string, schema: typeof Id | typeof Version | typeof Fil
   if (problem) throw new IntakeRefused(`bad ${what} ${JSON.stringify(value)}: ${problem}`);
 };
 
+/**
+ * Another object under a package's key than the one it was verified from: a version's bytes
+ * never change, so the intake is refused, and the package keeps what it had (origins hold the
+ * verified copies; staging again would fail their hash check).
+ */
+const refuseOverwrite = (pkg: Package, event: RegisterEvent, logger: Logger): void => {
+  const etag = bareEtag(event.etag);
+  if (pkg.s3ETag === undefined || etag === '' || etag === pkg.s3ETag) return;
+  const message =
+    `${event.key} was overwritten (ETag ${etag}; package '${pkg.id}' was verified from ETag ${pkg.s3ETag}, ` +
+    `and is ${pkg.state}): a version's bytes never change; push the build as a new version`;
+  logger.error(
+    { packageId: pkg.id, key: event.key, etag, verifiedETag: pkg.s3ETag },
+    'package object overwritten',
+  );
+  throw new IntakeRefused(message);
+};
+
 const findPackage = async (store: Store, id: string): Promise<Package | undefined> =>
   store.packages.get(id).catch((error: unknown) => {
     if (error instanceof NotFoundError) return undefined;
@@ -108,6 +126,7 @@ const registerIncoming = async (deps: RegisterDeps, event: RegisterEvent): Promi
     if (existing.s3Key !== event.key) {
       throw new IntakeRefused(`package '${id}' exists already, from ${existing.s3Key}`);
     }
+    refuseOverwrite(existing, event, deps.logger);
     // A redelivered event, or a retry after this step had registered it.
     return { packageId: id, verify: existing.state === 'verifying' };
   }
@@ -140,6 +159,7 @@ const loadUpload = async (deps: RegisterDeps, event: RegisterEvent): Promise<Reg
   if (!pkg) throw new IntakeRefused(`no package '${id}' was created for ${event.key}`);
   if (pkg.s3Key !== event.key)
     throw new IntakeRefused(`package '${id}' expects ${pkg.s3Key}, not ${event.key}`);
+  refuseOverwrite(pkg, event, deps.logger);
   if (pkg.state === 'uploading') {
     // Completed behind the API's back: verify anyway; without a declared hash it is rejected.
     await deps.store.packages.transition(id, 'verifying');

@@ -1,4 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { Readable } from 'node:stream';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../../core/log.js';
@@ -88,6 +89,7 @@ describe('verifyPackage', () => {
     expect(await db.store.packages.get(pkg.id)).toMatchObject({
       state: 'verified',
       verifyingExecution: 'intake-a',
+      s3ETag: createHash('md5').update(body).digest('hex'),
     });
     // The second intake, run again later (a retry), finds it settled.
     expect(await verifyPackage(deps, { packageId: pkg.id, executionName: 'intake-b' })).toMatchObject({
@@ -124,5 +126,34 @@ describe('verifyPackage', () => {
     expect(failed).toMatchObject({ state: 'rejected', reason: 'verification failed: States.Timeout' });
     expect(verified.state).toBe('verified');
     expect((await db.store.packages.get(unnamed.id)).verifyingExecution).toBeUndefined();
+  });
+
+  it('rejects a package whose object is written again while it is hashed, naming both ETags', async () => {
+    const pkg = await dropped('1.4.0');
+    const other = randomBytes(1024);
+    const overwriting: PackageObjects = {
+      ...objects,
+      read: async (key) => {
+        const read = await objects.read(key);
+        // What it hashes is the snapshot it opened; the key then names other bytes.
+        const chunks: Buffer[] = [];
+        for await (const chunk of read.body) chunks.push(chunk as Buffer);
+        await client.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: other }));
+        return { ...read, body: Readable.from(chunks) };
+      },
+    };
+
+    const result = await verifyPackage(
+      { store: db.store, objects: overwriting, logger },
+      { packageId: pkg.id, executionName: 'intake-e' },
+    );
+
+    const md5 = (bytes: Buffer) => createHash('md5').update(bytes).digest('hex');
+    expect(result).toMatchObject({ state: 'rejected' });
+    expect(result.reason).toBe(
+      `${pkg.s3Key} was overwritten while it was verified (ETag ${md5(body)}, now ${md5(other)}): ` +
+        `a version's bytes never change; delete the package and push it again`,
+    );
+    expect((await db.store.packages.get(pkg.id)).s3ETag).toBeUndefined();
   });
 });

@@ -37,8 +37,13 @@ export interface VerifyResult {
 }
 
 /** Reading the object and hashing it overlap (the hash runs on a worker thread). */
-const hashObject = async (objects: PackageObjects, key: string): Promise<{ sha256: string; size: number }> =>
-  sha256OfStream(await objects.read(key));
+const hashObject = async (
+  objects: PackageObjects,
+  key: string,
+): Promise<{ sha256: string; size: number; etag: string }> => {
+  const { body, etag } = await objects.read(key);
+  return { ...(await sha256OfStream(body)), etag };
+};
 
 const result = (pkg: Package): VerifyResult => ({
   packageId: pkg.id,
@@ -74,12 +79,21 @@ export const verifyPackage = async (deps: VerifyDeps, event: VerifyEvent): Promi
   if (event.failure !== undefined) return reject(`verification failed: ${event.failure}`);
   if (!pkg.sha256) return reject('no SHA-256 was declared for it');
 
-  let actual: { sha256: string; size: number };
+  let actual: { sha256: string; size: number; etag: string };
   try {
     actual = await hashObject(objects, pkg.s3Key);
   } catch (error) {
     if (error instanceof NotFoundError) return reject(`the stored object ${pkg.s3Key} is missing`);
     throw error;
+  }
+  // Written again while it was hashed: the hash says nothing of what is stored now, and the
+  // newer object's own intake finds this one holding the verification and leaves it.
+  const now = await objects.head(pkg.s3Key);
+  if (now?.etag !== actual.etag) {
+    return reject(
+      `${pkg.s3Key} was overwritten while it was verified (ETag ${actual.etag}, now ${now?.etag ?? 'gone'}): ` +
+        `a version's bytes never change; delete the package and push it again`,
+    );
   }
   if (actual.size !== pkg.size) {
     return reject(`size mismatch: declared ${pkg.size} bytes, stored ${actual.size}`);
@@ -87,6 +101,6 @@ export const verifyPackage = async (deps: VerifyDeps, event: VerifyEvent): Promi
   if (actual.sha256 !== pkg.sha256) {
     return reject(`hash mismatch: declared sha256 ${pkg.sha256}, stored object has ${actual.sha256}`);
   }
-  logger.info({ packageId: pkg.id, size: actual.size }, 'package verified');
-  return result(await store.packages.transition(pkg.id, 'verified', {}, guard));
+  logger.info({ packageId: pkg.id, size: actual.size, etag: actual.etag }, 'package verified');
+  return result(await store.packages.transition(pkg.id, 'verified', { s3ETag: actual.etag }, guard));
 };
