@@ -1,6 +1,15 @@
 import { describe, expect, it } from 'vitest';
+import { ValidationError } from '../core/errors.js';
+import { PackageObjectChanged } from '../functions/tasks/plan-staging/plan.js';
 import { actionDefinition } from './action.js';
-import { lambdaTask, neverRetryPermanent, retryLambdaService, type State, type StateMachine } from './asl.js';
+import {
+  lambdaTask,
+  neverRetryPermanent,
+  PERMANENT_TASK_ERRORS,
+  retryLambdaService,
+  type State,
+  type StateMachine,
+} from './asl.js';
 import { intakeDefinition } from './intake.js';
 import { releaseDefinition } from './release.js';
 
@@ -20,11 +29,16 @@ describe('lambda task retriers', () => {
       Retry: [retryLambdaService, { ErrorEquals: ['States.TaskFailed'], MaxAttempts: 3 }],
     });
     expect(task.Retry).toEqual([
-      { ErrorEquals: ['ValidationError'], MaxAttempts: 0 },
+      { ErrorEquals: ['ValidationError', 'PackageObjectChanged'], MaxAttempts: 0 },
       retryLambdaService,
       { ErrorEquals: ['States.TaskFailed'], MaxAttempts: 3 },
     ]);
     expect(lambdaTask('gsm-x', { payload: '$' })).not.toHaveProperty('Retry');
+  });
+
+  it('name the permanent errors as the tasks really throw them', () => {
+    const changed = new PackageObjectChanged({ id: 'g@1', s3Key: 'k', s3ETag: 'a' }, 'b');
+    expect(PERMANENT_TASK_ERRORS).toEqual([new ValidationError('x').name, changed.name]);
   });
 
   it('lead every retrying lambda task of the three workflows', () => {

@@ -123,11 +123,12 @@ export const LAMBDA_SERVICE_ERRORS = [
 
 /**
  * Errors no retry can mend: a task event that failed its schema stays malformed however often
- * it is sent. The first retrier that matches an error decides, so this one, placed first with
+ * it is sent, and a package object written again after it was verified stays another object
+ * (`PackageObjectChanged`, functions/tasks/plan-staging). The first retrier that matches an error decides, so this one, placed first with
  * no attempts, sends them straight to the Catch (or fails the state) instead of retrying them
  * as `States.TaskFailed` 2–3 times.
  */
-export const PERMANENT_TASK_ERRORS = ['ValidationError'] as const;
+export const PERMANENT_TASK_ERRORS = ['ValidationError', 'PackageObjectChanged'] as const;
 
 export const neverRetryPermanent: Retrier = { ErrorEquals: PERMANENT_TASK_ERRORS, MaxAttempts: 0 };
 

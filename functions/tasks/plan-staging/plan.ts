@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { GsmError } from '../../../core/errors.js';
 import type { Logger } from '../../../core/log.js';
 import { jobIdFor, type Origin, type Package, type RelayTaskInput } from '../../../core/model/index.js';
 import type { PackageObjects } from '../../../core/store/objects.js';
@@ -15,6 +16,20 @@ import type { Store } from '../../../core/store/types.js';
 export const STAGE_URL_TTL_SEC = 6 * 3600;
 /** A stage job taking longer than this failed (the relay marks it timed out). */
 export const STAGE_JOB_TIMEOUT_SEC = 3 * 3600;
+
+/**
+ * The stored object is no longer the one the package was verified from (written again under
+ * its key): nothing is staged from it, and no retry can change that (PERMANENT_TASK_ERRORS).
+ */
+export class PackageObjectChanged extends GsmError {
+  constructor(pkg: Pick<Package, 'id' | 's3Key' | 's3ETag'>, now: string | undefined) {
+    super(
+      'E_OBJECT_CHANGED',
+      `${pkg.s3Key} is not the object package '${pkg.id}' was verified from (ETag ${pkg.s3ETag}, now ` +
+        `${now ?? 'gone'}): it was written again, so nothing is staged from it; push the build as a new version`,
+    );
+  }
+}
 
 export interface StagingDeps {
   readonly store: Store;
@@ -83,6 +98,11 @@ export const planStaging = async (deps: StagingDeps, event: PlanStagingEvent): P
   if (origins.length === 0 || !pkg.sha256) return { ...base, done: true, shards: [], originIds: [] };
   if (pkg.state === 'verified') {
     await store.packages.transition(pkg.id, 'staging', { stagingExecution: event.executionName });
+  }
+  // After the move to staging, so that the Catch's abandon puts this reason on the package.
+  if (pkg.s3ETag !== undefined) {
+    const now = await objects.head(pkg.s3Key);
+    if (now?.etag !== pkg.s3ETag) throw new PackageObjectChanged(pkg, now?.etag);
   }
 
   const url = await objects.getUrl(pkg.s3Key, STAGE_URL_TTL_SEC);
